@@ -1,0 +1,70 @@
+"""`saisei batches`: list and show lots."""
+
+from __future__ import annotations
+
+import typer
+
+from saisei.cli._common import (
+    JSON_OPTION,
+    handle_errors,
+    open_store,
+    print_json,
+    print_table,
+    settings_from,
+)
+from saisei.services.batches import list_batches, show_batch
+
+app = typer.Typer(help="Batches (lots): list them and show one.", no_args_is_help=True)
+
+
+@app.command("list")
+@handle_errors
+def list_command(
+    ctx: typer.Context,
+    product: str | None = typer.Option(None, "--product", help="MSC, CAR-T, iPSC-derived, AAV, LV."),
+    status: str | None = typer.Option(None, "--status", help="e.g. in_process, released."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many lots."),
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """List batches, newest first."""
+    with open_store(settings_from(ctx)) as store:
+        rows = list_batches(store, product=product, status=status, limit=limit)
+    if json_output:
+        print_json([r.to_dict() for r in rows])
+        return
+    if not rows:
+        typer.echo("No batches stored.")
+        return
+    print_table("Batches", ["lot", "product", "process", "status", "started (UTC)", "ended (UTC)"],
+                [[r.lot_number, r.product_type, r.process, r.status,
+                  r.started_at and r.started_at.isoformat(timespec="minutes"),
+                  r.ended_at and r.ended_at.isoformat(timespec="minutes")] for r in rows])
+
+
+@app.command("show")
+@handle_errors
+def show(
+    ctx: typer.Context,
+    lot: str = typer.Argument(..., help="Lot number."),
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Show one batch: genealogy, stages, parameters, materials, QC, deviations."""
+    with open_store(settings_from(ctx)) as store:
+        detail = show_batch(store, lot)
+    if json_output:
+        print_json(detail.to_dict())
+        return
+    s = detail.summary
+    typer.echo(f"Lot {s.lot_number}  {s.product_type}  process {s.process or '-'}  "
+               f"status {s.status}")
+    typer.echo(f"  started {s.started_at or '-'}  ended {s.ended_at or '-'}")
+    typer.echo(f"  parents: {', '.join(detail.parents) or '-'}   "
+               f"children: {', '.join(detail.children) or '-'}")
+    sections = (("Stages", detail.stages), ("Parameters", detail.parameters),
+                ("Materials", detail.materials), ("QC results", detail.qc_results),
+                ("Deviations", detail.deviations))
+    for title, rows in sections:
+        if rows:
+            columns = list(rows[0])
+            print_table(title, columns, [[row[c] for c in columns] for row in rows])
+    typer.echo(f"  time-series segments: {detail.timeseries_segments}")

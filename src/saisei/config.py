@@ -1,0 +1,129 @@
+"""Settings of a saisei installation, read from the environment (prefix ``SAISEI_``).
+
+Settings are built only at the edges (``saisei.app`` and ``saisei.cli``) and passed down as
+plain values; nothing below them reads the environment. Every field's description is the
+reference text of ``docs/settings.md`` (a test checks that page against this class).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from saisei.errors import ConfigurationError
+
+__all__ = ["DEFAULT_SECRET_KEY", "Settings", "load_settings"]
+
+#: The development placeholder; refused outside ``environment="dev"``.
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+
+
+class Settings(BaseSettings):
+    """Configuration of one saisei home.
+
+    Every field can be set as an environment variable ``SAISEI_<FIELD>`` (e.g.
+    ``SAISEI_DATABASE_URL``) or passed as a keyword argument.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SAISEI_", extra="forbid", frozen=True)
+
+    environment: Literal["dev", "test", "production"] = Field(
+        default="dev",
+        description=(
+            "Deployment environment: `dev`, `test` or `production`. Outside `dev` the "
+            "secret key must be changed from its default."
+        ),
+    )
+    home: Path = Field(
+        default=Path("saisei-data"),
+        description=(
+            "Data folder of this installation. Holds the embedded SQLite database and the "
+            "time-series store unless `database_url` and `timeseries_uri` say otherwise."
+        ),
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the relational store. Default: SQLite file `saisei.db` in "
+            "`home`. PostgreSQL (production): `postgresql+psycopg://user@host:5432/dbname`."
+        ),
+    )
+    timeseries_uri: Path | None = Field(
+        default=None,
+        description=(
+            "Folder of the Parquet time-series store. Default: `timeseries` in `home`."
+        ),
+    )
+    secret_key: str = Field(
+        default=DEFAULT_SECRET_KEY,
+        description=(
+            "Secret used to sign sessions and tokens. Refused if left at its default outside "
+            "the `dev` environment."
+        ),
+    )
+    session_timeout_min: int = Field(
+        default=15,
+        ge=1,
+        le=24 * 60,
+        description="Minutes of inactivity after which an interactive session ends (Part 11).",
+    )
+    lockout_threshold: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Consecutive failed logins after which an account is locked.",
+    )
+    password_max_age_days: int = Field(
+        default=90,
+        ge=0,
+        description="Days after which a password must be changed; 0 turns ageing off.",
+    )
+    sql_echo: bool = Field(
+        default=False,
+        description="Log every SQL statement (diagnostics only; never in production).",
+    )
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.environment != "dev" and self.secret_key == DEFAULT_SECRET_KEY:
+            raise ValueError(
+                "The 'secret_key' setting must be changed from its default outside the 'dev' "
+                f"environment. Got the default with environment={self.environment!r}; set "
+                "SAISEI_SECRET_KEY to a long random string."
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in force: `database_url`, or SQLite in `home`."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'saisei.db').resolve()}"
+
+    @property
+    def resolved_timeseries_path(self) -> Path:
+        """The time-series folder in force: `timeseries_uri`, or `home/timeseries`."""
+        return self.timeseries_uri if self.timeseries_uri is not None else self.home / "timeseries"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment plus explicit overrides.
+
+    Raises
+    ------
+    ConfigurationError
+        When a value is malformed or unsafe; the message names the setting.
+    """
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"SAISEI_{'_'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigurationError(f"Invalid saisei settings: {problems}") from exc

@@ -1,0 +1,61 @@
+"""ORM models of the relational store (one module per area of the data model)."""
+
+from saisei.storage.models.batches import (
+    Batch,
+    BatchLink,
+    Deviation,
+    MaterialUse,
+    Observation,
+    ParameterValue,
+    QCResult,
+    StageRun,
+)
+from saisei.storage.models.logistics import CustodyEvent, Shipment
+from saisei.storage.models.materials import Equipment, Material, MaterialLot
+from saisei.storage.models.parties import Party, Role, User, user_roles
+from saisei.storage.models.process import (
+    ProcessDefinition,
+    ProcessParameter,
+    ProcessStage,
+    QualityAttribute,
+    Specification,
+)
+from saisei.storage.models.records import (
+    AuditChainHead,
+    AuditEvent,
+    Signature,
+    TimeSeriesSegment,
+)
+from saisei.storage.models.sources import ChainOfIdentity, Collection, Donor
+
+__all__ = [
+    "AuditChainHead",
+    "AuditEvent",
+    "Batch",
+    "BatchLink",
+    "ChainOfIdentity",
+    "Collection",
+    "CustodyEvent",
+    "Deviation",
+    "Donor",
+    "Equipment",
+    "Material",
+    "MaterialLot",
+    "MaterialUse",
+    "Observation",
+    "ParameterValue",
+    "Party",
+    "ProcessDefinition",
+    "ProcessParameter",
+    "ProcessStage",
+    "QCResult",
+    "QualityAttribute",
+    "Role",
+    "Shipment",
+    "Signature",
+    "Specification",
+    "StageRun",
+    "TimeSeriesSegment",
+    "User",
+    "user_roles",
+]

@@ -1,0 +1,1 @@
+"""Queries over the relational store, one module per aggregate."""

@@ -1,0 +1,314 @@
+"""Time-series store: immutable Parquet segments, a manifest row each, read through DuckDB.
+
+Layout under the store root::
+
+    <subject_type>/<subject_ref>/<stage>/<segment_id>.parquet
+
+Every segment holds long-format rows (``subject, stage, variable, t, value, unit, timestamp,
+quality``) with ``t`` in hours since the start of the stage. A segment is written to a
+temporary file in the same folder and renamed into place, so a reader never sees half a file;
+its SHA-256 and row count go into a :class:`~saisei.storage.models.TimeSeriesSegment` row in
+the caller's (audited) transaction. A correction is a new segment that supersedes the old one;
+nothing is edited in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from saisei.domain.enums import SubjectType
+from saisei.errors import FieldError, NotFound, ValidationFailed
+from saisei.storage.models import TimeSeriesSegment
+
+__all__ = ["SEGMENT_SCHEMA", "SegmentProblem", "TimeSeriesStore", "sha256_file"]
+
+#: Arrow schema of every stored segment.
+SEGMENT_SCHEMA = pa.schema([
+    pa.field("subject", pa.string(), nullable=False),
+    pa.field("stage", pa.string()),
+    pa.field("variable", pa.string(), nullable=False),
+    pa.field("t", pa.float64(), nullable=False),
+    pa.field("value", pa.float64()),
+    pa.field("unit", pa.string()),
+    pa.field("timestamp", pa.timestamp("us", tz="UTC")),
+    pa.field("quality", pa.string()),
+])
+
+_REQUIRED = ("variable", "t", "value")
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class SegmentProblem:
+    """A segment whose file is missing or whose content changed since it was written."""
+
+    segment_id: str
+    path: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"time-series segment {self.segment_id} ({self.path}): {self.problem}"
+
+
+def _safe(part: str) -> str:
+    return quote(part, safe="") or "_"
+
+
+class TimeSeriesStore:
+    """Parquet segment store rooted at one folder.
+
+    Parameters
+    ----------
+    root : Path
+        Folder that holds the segments (``Settings.timeseries_uri``).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def _table(self, frame: pd.DataFrame, subject_ref: str, stage: str | None) -> pa.Table:
+        missing = [c for c in _REQUIRED if c not in frame.columns]
+        if missing:
+            raise ValidationFailed(
+                f"A time-series segment needs columns {', '.join(_REQUIRED)}. "
+                f"Missing: {', '.join(missing)}; got columns {list(frame.columns)}.",
+                [FieldError(f"required column '{c}' is missing", field=c) for c in missing],
+            )
+        data = pd.DataFrame({
+            "subject": subject_ref,
+            "stage": stage,
+            "variable": frame["variable"].astype(str),
+            "t": pd.to_numeric(frame["t"], errors="coerce").astype("float64"),
+            "value": pd.to_numeric(frame["value"], errors="coerce").astype("float64"),
+            "unit": frame["unit"].astype(str) if "unit" in frame else None,
+            "timestamp": (pd.to_datetime(frame["timestamp"], utc=True)
+                          if "timestamp" in frame else pd.NaT),
+            "quality": frame["quality"].astype(str) if "quality" in frame else None,
+        })
+        bad_t = data.index[data["t"].isna()].tolist()
+        if bad_t:
+            raise ValidationFailed(
+                f"Column 't' (hours since stage start) must be numeric in every row; "
+                f"{len(bad_t)} row(s) are not.",
+                [FieldError("'t' must be a number of hours", row=int(i) + 1, field="t",
+                            value=frame["t"].iloc[i]) for i in bad_t[:50]],
+            )
+        return pa.Table.from_pandas(data, schema=SEGMENT_SCHEMA, preserve_index=False)
+
+    def write_segment(
+        self,
+        session: Session,
+        frame: pd.DataFrame,
+        *,
+        subject_ref: str,
+        subject_type: SubjectType = SubjectType.BATCH,
+        stage: str | None = None,
+        source: str = "import",
+        supersedes: TimeSeriesSegment | None = None,
+    ) -> TimeSeriesSegment:
+        """Write one segment atomically and add its manifest row to ``session``.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            Long-format rows with columns ``variable``, ``t`` (h since stage start), ``value``
+            and optionally ``unit``, ``timestamp`` (UTC) and ``quality``.
+        subject_ref : str
+            Lot number (or shipment code) the data belong to.
+        supersedes : TimeSeriesSegment, optional
+            A segment this one corrects; readers then skip the old one.
+
+        Returns
+        -------
+        TimeSeriesSegment
+            The manifest row (pending in ``session``; committed with the unit of work).
+        """
+        if frame.empty:
+            raise ValidationFailed(
+                f"A time-series segment for {subject_ref!r} must have at least one row. "
+                "Got an empty table."
+            )
+        table = self._table(frame, subject_ref, stage)
+        segment_id = str(uuid.uuid4())
+        relative = Path(subject_type.value, _safe(subject_ref), _safe(stage or "_"),
+                        f"{segment_id}.parquet")
+        target = self.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".parquet")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pq.write_table(table, handle, compression="zstd")
+                handle.flush()
+                os.fsync(handle.fileno())
+            digest = sha256_file(Path(tmp_name))
+            os.replace(tmp_name, target)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+        t = table.column("t")
+        segment = TimeSeriesSegment(
+            segment_id=segment_id,
+            subject_type=subject_type,
+            subject_ref=subject_ref,
+            stage=stage,
+            source=source,
+            variables=sorted(set(table.column("variable").to_pylist())),
+            row_count=table.num_rows,
+            t_start_h=float(pc.min(t).as_py()),
+            t_end_h=float(pc.max(t).as_py()),
+            sha256=digest,
+            path=relative.as_posix(),
+            supersedes_id=supersedes.id if supersedes is not None else None,
+        )
+        session.add(segment)
+        return segment
+
+    def segments(
+        self,
+        session: Session,
+        *,
+        subject_ref: str | Sequence[str] | None = None,
+        subject_type: SubjectType = SubjectType.BATCH,
+        stage: str | None = None,
+        include_superseded: bool = False,
+    ) -> list[TimeSeriesSegment]:
+        """Manifest rows matching the filters, oldest first."""
+        query = select(TimeSeriesSegment).where(TimeSeriesSegment.subject_type == subject_type)
+        if isinstance(subject_ref, str):
+            query = query.where(TimeSeriesSegment.subject_ref == subject_ref)
+        elif subject_ref is not None:
+            query = query.where(TimeSeriesSegment.subject_ref.in_(list(subject_ref)))
+        if stage is not None:
+            query = query.where(TimeSeriesSegment.stage == stage)
+        if not include_superseded:
+            newer = aliased(TimeSeriesSegment)
+            query = query.where(~select(newer.id).where(
+                newer.supersedes_id == TimeSeriesSegment.id).exists())
+        return list(session.execute(query.order_by(TimeSeriesSegment.id)).scalars())
+
+    def read(
+        self,
+        session: Session,
+        *,
+        lot: str | Sequence[str] | None = None,
+        shipment: str | None = None,
+        stage: str | None = None,
+        variables: Sequence[str] | None = None,
+        t_from: float | None = None,
+        t_to: float | None = None,
+        as_arrow: bool = False,
+    ) -> pd.DataFrame | pa.Table:
+        """Read current (not superseded) segments through DuckDB.
+
+        Parameters
+        ----------
+        lot, shipment : str, optional
+            Whose data: lot number(s) of batches, or a shipment code. Give one of them.
+        stage : str, optional
+            Only this stage.
+        variables : sequence of str, optional
+            Only these variables.
+        t_from, t_to : float, optional
+            Inclusive bounds on ``t`` in hours since stage start.
+        as_arrow : bool
+            Return a ``pyarrow.Table`` instead of a DataFrame.
+
+        Returns
+        -------
+        DataFrame or pyarrow.Table
+            Columns ``lot`` (or ``shipment``), ``stage``, ``variable``, ``t``, ``value``,
+            ``unit``, ``timestamp``, ``quality``, sorted by subject, stage, variable, t.
+        """
+        if (lot is None) == (shipment is None):
+            raise ValidationFailed("Give exactly one of 'lot' or 'shipment' to read time series.")
+        subject_type = SubjectType.BATCH if lot is not None else SubjectType.SHIPMENT
+        label = "lot" if lot is not None else "shipment"
+        manifest = self.segments(session, subject_ref=lot if lot is not None else shipment,
+                                 subject_type=subject_type, stage=stage)
+        if not manifest:
+            if isinstance(lot, str) or shipment is not None:
+                raise NotFound(f"No time series is stored for {label} "
+                               f"{lot if lot is not None else shipment!r}"
+                               f"{f' at stage {stage!r}' if stage else ''}.")
+            empty = SEGMENT_SCHEMA.empty_table().rename_columns(
+                [label, *SEGMENT_SCHEMA.names[1:]])
+            return empty if as_arrow else empty.to_pandas()
+        paths = [str(self.root / seg.path) for seg in manifest]
+        clauses, params = self._where(variables, t_from, t_to)
+        sql = (f"SELECT subject AS {label}, stage, variable, t, value, unit, timestamp, quality "
+               f"FROM read_parquet(?) {clauses} ORDER BY {label}, stage, variable, t")
+        with duckdb.connect() as con:
+            table = con.execute(sql, [paths, *params]).fetch_arrow_table()
+        return table if as_arrow else table.to_pandas()
+
+    @staticmethod
+    def _where(variables: Sequence[str] | None, t_from: float | None,
+               t_to: float | None) -> tuple[str, list[object]]:
+        conditions: list[str] = []
+        params: list[object] = []
+        if variables is not None:
+            conditions.append("list_contains(?, variable)")
+            params.append(list(variables))
+        if t_from is not None:
+            conditions.append("t >= ?")
+            params.append(float(t_from))
+        if t_to is not None:
+            conditions.append("t <= ?")
+            params.append(float(t_to))
+        return ("WHERE " + " AND ".join(conditions) if conditions else ""), params
+
+    def verify(self, session: Session) -> tuple[int, list[SegmentProblem]]:
+        """Check every manifest row's file: present, and content matching its SHA-256.
+
+        Returns
+        -------
+        checked : int
+            Number of segments checked (superseded ones included: they stay evidence).
+        problems : list of SegmentProblem
+            One per missing or changed file, in manifest order.
+        """
+        problems: list[SegmentProblem] = []
+        checked = 0
+        rows = session.execute(select(TimeSeriesSegment).order_by(TimeSeriesSegment.id))
+        for segment in rows.scalars():
+            checked += 1
+            path = self.root / segment.path
+            if not path.is_file():
+                problems.append(SegmentProblem(segment.segment_id, segment.path,
+                                               "file is missing"))
+            elif sha256_file(path) != segment.sha256:
+                problems.append(SegmentProblem(
+                    segment.segment_id, segment.path,
+                    "content changed since it was written (sha256 mismatch)"))
+        return checked, problems
+
+    def segment(self, session: Session, segment_id: str) -> TimeSeriesSegment:
+        """The manifest row of one segment."""
+        found = session.execute(select(TimeSeriesSegment).where(
+            TimeSeriesSegment.segment_id == segment_id)).scalar_one_or_none()
+        if found is None:
+            raise NotFound(f"No time-series segment with id {segment_id!r}.")
+        return found
