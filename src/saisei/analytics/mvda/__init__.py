@@ -1,0 +1,12 @@
+"""Multivariate models of normal operation: PCA/PLS monitors and batch models.
+
+Estimators follow the scikit-learn contract (``fit`` returns ``self``; learned state ends in
+``_``) and accept NaN for missing values. See ``docs/monitoring.md`` for the methods, limits
+and how to read an alarm.
+"""
+
+from ._pca import PCAMonitor
+from ._pls import PLSMonitor
+from ._results import MonitorDiagnosis
+
+__all__ = ["MonitorDiagnosis", "PCAMonitor", "PLSMonitor"]

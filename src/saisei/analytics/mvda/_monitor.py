@@ -1,0 +1,253 @@
+"""Machinery shared by PCAMonitor and PLSMonitor: residual model, limits, scoring, diagnosis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from saisei.errors import NotFittedError
+
+from ._limits import (
+    dmodx_limit,
+    dmodx_s0,
+    spe_limit_from_eigenvalues,
+    spe_limit_from_moments,
+    t2_limit,
+)
+from ._linalg import missing_pattern
+from ._project import TsrSupport, project
+from ._results import MonitorDiagnosis
+from ._scaling import apply_scaling
+
+_CHUNK_ROWS = 4096
+
+
+def as_float_matrix(estimator: Any, X: Any, *, reset: bool, min_samples: int = 1) -> np.ndarray:
+    """Validate ``X`` the scikit-learn way: 2-D, numeric, NaN allowed, infinity refused."""
+    return validate_data(
+        estimator, X, reset=reset, dtype=np.float64, ensure_all_finite="allow-nan",
+        ensure_min_samples=min_samples,
+    )
+
+
+class MonitorNotFittedError(NotFittedError, SklearnNotFittedError):
+    """saisei's NotFittedError that is also scikit-learn's, so both ``except`` clauses work."""
+
+
+def ensure_fitted(estimator: Any) -> None:
+    """Raise :class:`MonitorNotFittedError` when ``estimator`` has not been fitted."""
+    try:
+        check_is_fitted(estimator, "n_components_")
+    except SklearnNotFittedError as exc:
+        raise MonitorNotFittedError(
+            f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' with "
+            "appropriate arguments before using this estimator."
+        ) from exc
+
+
+def _inverse_or_zero(values: np.ndarray) -> np.ndarray:
+    """1 / values, with 0 where a value is (numerically) zero: such a score carries no T2."""
+    tiny = np.finfo(float).eps * max(float(np.max(values, initial=0.0)), 1e-300) * 1e3
+    return np.where(values > tiny, 1.0 / np.where(values > tiny, values, 1.0), 0.0)
+
+
+class LatentMonitorMixin:
+    """Methods common to the latent-variable monitors.
+
+    A subclass's ``fit`` sets ``mean_``, ``scale_``, ``n_components_``, ``n_features_in_`` and
+    the private ``_rotation`` (R: scores = scaled X @ R), ``_xloadings`` (P: X ~ T P') and then
+    calls :meth:`_fit_residual_model`.
+    """
+
+    alpha: float
+    spe_method: str
+    projection: str
+
+    # ----------------------------------------------------------------- fit helpers
+    def _fit_residual_model(
+        self,
+        Xs: np.ndarray,
+        T: np.ndarray,
+        *,
+        cov: np.ndarray | None = None,
+        residual_eigenvalues: np.ndarray | None = None,
+        centred: bool = True,
+    ) -> None:
+        """Score variances, limits, DModX constants and the TSR support from a training fit.
+
+        ``cov`` (the covariance of complete scaled data) and ``residual_eigenvalues`` may be
+        given when the decomposition already produced them.
+        """
+        n, k = Xs.shape
+        a = T.shape[1]
+        P = self._xloadings
+        dof = max(n - 1, 1)
+        missing = np.isnan(Xs)
+        has_missing = bool(missing.any())
+        self.score_variances_ = np.einsum("ia,ia->a", T, T) / dof
+        self._inv_score_variances = _inverse_or_zero(self.score_variances_)
+        self.t2_train_ = T**2 @ self._inv_score_variances
+
+        if not has_missing:
+            row_ss = np.einsum("ij,ij->i", Xs, Xs)
+            if cov is not None and residual_eigenvalues is not None:
+                # PCA: residual SS of a row is |x|^2 - |t|^2 (orthonormal loadings).
+                spe_train = np.clip(row_ss - np.einsum("ia,ia->i", T, T), 0.0, None)
+                resid_cov_eigs = residual_eigenvalues
+            else:
+                E = Xs - T @ P.T
+                spe_train = np.einsum("ij,ij->i", E, E)
+                resid_cov_eigs = _residual_eigenvalues(E, dof)
+                if cov is None and k <= n:
+                    cov = (Xs.T @ Xs) / dof
+            support = (TsrSupport(self._rotation, cov=cov) if cov is not None
+                       else TsrSupport(self._rotation, data=Xs.copy()))
+        else:
+            observed = ~missing
+            X0 = np.where(observed, Xs, 0.0)
+            fitted = T @ P.T
+            E0 = np.where(observed, Xs - fitted, 0.0)
+            spe_train = np.einsum("ij,ij->i", E0, E0)
+            if k <= n:
+                pairs = _pair_counts(missing)
+                resid_cov = (E0.T @ E0) / np.maximum(pairs - 1.0, 1.0)
+                resid_cov_eigs = np.clip(np.linalg.eigvalsh(resid_cov)[::-1], 0.0, None)
+                cov = (P * self.score_variances_) @ P.T + resid_cov
+                support = TsrSupport(self._rotation, cov=cov)
+            else:
+                resid_cov_eigs = _residual_eigenvalues(E0, dof)
+                support = TsrSupport(self._rotation, data=np.where(observed, X0, fitted))
+        self._tsr = support
+        self.spe_train_ = spe_train
+        self.residual_eigenvalues_ = np.asarray(resid_cov_eigs)
+        self.n_samples_fit_ = n
+        self.t2_limit_ = t2_limit(a, n, self.alpha, "II")
+        self.t2_limit_phase1_ = t2_limit(a, n, self.alpha, "I")
+        if self.spe_method == "box-moments":
+            self.spe_limit_ = spe_limit_from_moments(spe_train, self.alpha)
+        else:
+            self.spe_limit_ = spe_limit_from_eigenvalues(
+                self.residual_eigenvalues_, self.alpha, self.spe_method
+            )
+        self.dmodx_s0_ = dmodx_s0(float(spe_train.sum()), a, n, k, centred)
+        self.dmodx_limit_ = dmodx_limit(a, n, k, self.alpha, centred)
+
+    # ----------------------------------------------------------------- scoring
+    def _scale(self, X: np.ndarray) -> np.ndarray:
+        return apply_scaling(X, self.mean_, self.scale_)
+
+    def _scores_of_scaled(self, Xs: np.ndarray) -> np.ndarray:
+        return project(Xs, self._rotation, self._xloadings, method=self.projection,
+                       tsr=self._tsr)
+
+    def _feature_names(self) -> tuple[str, ...]:
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            return tuple(str(name) for name in names)
+        return tuple(f"x{j}" for j in range(self.n_features_in_))
+
+    def diagnose(self, X: Any) -> MonitorDiagnosis:
+        """Score rows and compute T2, SPE, DModX, contributions and alarms.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            New observations in original units; NaN marks a missing value. Rows with missing
+            values are projected by the monitor's ``projection`` method.
+
+        Returns
+        -------
+        MonitorDiagnosis
+            Scores, statistics, limits, per-variable contributions and alarm flags.
+        """
+        ensure_fitted(self)
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        X = as_float_matrix(self, X, reset=False)
+        index = pd.Index(index) if index is not None else pd.RangeIndex(X.shape[0])
+        return self._diagnose_scaled(self._scale(X), index)
+
+    def _diagnose_scaled(self, Xs: np.ndarray, index: pd.Index) -> MonitorDiagnosis:
+        n, k = Xs.shape
+        R, P = self._rotation, self._xloadings
+        inv_var = self._inv_score_variances
+        a = R.shape[1]
+        scores = np.empty((n, a))
+        t2 = np.empty(n)
+        spe = np.empty(n)
+        t2c = np.empty((n, k))
+        missing_rows = np.isnan(Xs).any(axis=1)
+        n_observed = np.full(n, k, dtype=np.int64)
+        complete = np.flatnonzero(~missing_rows)
+        # Complete rows: in cache-sized chunks; Xs becomes the residual matrix in place.
+        RinvT = (R * inv_var).T
+        Pt = P.T
+        if complete.size == n:
+            for start in range(0, n, _CHUNK_ROWS):
+                block = slice(start, min(start + _CHUNK_ROWS, n))
+                xs = Xs[block]
+                t = xs @ R
+                scores[block] = t
+                np.multiply(t @ RinvT, xs, out=t2c[block])
+                xs -= t @ Pt
+                spe[block] = np.einsum("ij,ij->i", xs, xs)
+        elif complete.size:
+            xs = Xs[complete]
+            t = xs @ R
+            scores[complete] = t
+            t2c[complete] = (t @ RinvT) * xs
+            xs -= t @ Pt
+            spe[complete] = np.einsum("ij,ij->i", xs, xs)
+            Xs[complete] = xs
+        partial = np.flatnonzero(missing_rows)
+        if partial.size:
+            xs = Xs[partial]
+            observed = ~np.isnan(xs)
+            n_observed[partial] = observed.sum(axis=1)
+            t = self._scores_of_scaled(xs)
+            scores[partial] = t
+            x0 = np.where(observed, xs, 0.0)
+            t2c[partial] = (t @ RinvT) * x0
+            resid = np.where(observed, xs - t @ Pt, np.nan)
+            spe[partial] = np.nansum(resid**2, axis=1)
+            spe[partial[n_observed[partial] == 0]] = np.nan
+            Xs[partial] = resid
+        t2 = np.einsum("ia,a,ia->i", scores, inv_var, scores)
+        dof = np.maximum(n_observed - a, 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            dmodx = np.sqrt(spe / dof) / self.dmodx_s0_
+        return MonitorDiagnosis(
+            scores=scores, t2=t2, spe=spe, dmodx=dmodx,
+            t2_limit=self.t2_limit_, spe_limit=self.spe_limit_, dmodx_limit=self.dmodx_limit_,
+            t2_contributions=t2c, residuals=Xs, n_observed=n_observed,
+            feature_names=self._feature_names(), index=index,
+        )
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Scores of ``X`` (rows with missing values are projected), shape (n, n_components)."""
+        ensure_fitted(self)
+        X = as_float_matrix(self, X, reset=False)
+        return self._scores_of_scaled(self._scale(X))
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()  # type: ignore[misc]
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+def _residual_eigenvalues(E: np.ndarray, dof: int) -> np.ndarray:
+    """Eigenvalues of ``E'E / dof`` via the smaller of the two Gram matrices."""
+    small = E.T @ E if E.shape[1] <= E.shape[0] else E @ E.T
+    return np.clip(np.linalg.eigvalsh(small)[::-1], 0.0, None) / dof
+
+
+def _pair_counts(missing: np.ndarray) -> np.ndarray:
+    """Number of rows where both columns j and k are observed, for all pairs (j, k)."""
+    n = missing.shape[0]
+    miss = missing_pattern(missing)
+    per_col = np.asarray(miss.sum(axis=0)).ravel()
+    both_missing = np.asarray((miss.T @ miss).todense())
+    return n - per_col[:, None] - per_col[None, :] + both_missing
