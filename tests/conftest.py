@@ -43,10 +43,12 @@ def postgresql_engine() -> Iterator[Engine]:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # the suite must not silently skip the production database
         admin.dispose()
-        pytest.fail(f"PostgreSQL at {server.render_as_string(hide_password=True)} is needed "
-                    f"for the storage tests and could not be used: {exc}. Start it with "
-                    "'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start' "
-                    "or set SAISEI_TEST_POSTGRES_URL.")
+        pytest.fail(
+            f"PostgreSQL at {server.render_as_string(hide_password=True)} is needed "
+            f"for the storage tests and could not be used: {exc}. Start it with "
+            "'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start' "
+            "or set SAISEI_TEST_POSTGRES_URL."
+        )
     engine = make_engine(server.set(database=name).render_as_string(hide_password=False))
     migrations.upgrade(engine)
     yield engine

@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from saisei.errors import ConfigurationError
 
-__all__ = ["DEFAULT_SECRET_KEY", "Settings", "load_settings"]
+__all__ = ["DEFAULT_SECRET_KEY", "Settings", "load_settings", "settings_reference"]
 
 #: The development placeholder; refused outside ``environment="dev"``.
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
@@ -53,9 +53,7 @@ class Settings(BaseSettings):
     )
     timeseries_uri: Path | None = Field(
         default=None,
-        description=(
-            "Folder of the Parquet time-series store. Default: `timeseries` in `home`."
-        ),
+        description=("Folder of the Parquet time-series store. Default: `timeseries` in `home`."),
     )
     secret_key: str = Field(
         default=DEFAULT_SECRET_KEY,
@@ -107,6 +105,30 @@ class Settings(BaseSettings):
     def resolved_timeseries_path(self) -> Path:
         """The time-series folder in force: `timeseries_uri`, or `home/timeseries`."""
         return self.timeseries_uri if self.timeseries_uri is not None else self.home / "timeseries"
+
+
+def settings_reference() -> str:
+    """The settings reference page (``docs/settings.md``) as Markdown, built from the fields."""
+    lines = [
+        "# Settings reference",
+        "",
+        "<!-- Generated from saisei.config.Settings by `make docs`; a test keeps it current. -->",
+        "",
+        "Every setting is read from an environment variable `SAISEI_<NAME>` (upper case) or "
+        "passed to `saisei.config.Settings`. The CLI options `--home` and `--database-url` "
+        "override the environment.",
+        "",
+        "| variable | type | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for name, info in Settings.model_fields.items():
+        annotation = getattr(info.annotation, "__name__", None) or str(info.annotation)
+        annotation = (
+            annotation.replace("typing.", "").replace("pathlib.", "").replace(" | ", " or ")
+        )
+        default = "(derived)" if info.default is None else f"`{info.default}`"
+        lines.append(f"| `SAISEI_{name.upper()}` | {annotation} | {default} | {info.description} |")
+    return "\n".join(lines) + "\n"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -38,10 +38,12 @@ def _allow_tampering(store: Store) -> None:
         connection.execute(text("DROP TRIGGER audit_events_no_update"))
         connection.execute(text("DROP TRIGGER audit_events_no_delete"))
     else:
-        connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
+        connection.execute(
+            text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only")
+        )
 
 
-def _verify(store: Store):  # noqa: ANN202 - returns ChainVerification
+def _verify(store: Store):
     with store.session_factory() as session:
         return verify_chain(session)
 
@@ -52,10 +54,13 @@ def test_untouched_chain_verifies(chained: Store) -> None:
     assert result.events_checked == 5
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_events SET actor = 'someone.else' WHERE seq = 3",
-    "DELETE FROM audit_events WHERE seq = 3",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_events SET actor = 'someone.else' WHERE seq = 3",
+        "DELETE FROM audit_events WHERE seq = 3",
+    ],
+)
 def test_database_refuses_update_and_delete_of_audit_rows(chained: Store, statement: str) -> None:
     with pytest.raises(DatabaseError, match="append-only"):
         _conn(chained).execute(text(statement))
@@ -63,8 +68,9 @@ def test_database_refuses_update_and_delete_of_audit_rows(chained: Store, statem
 
 def test_edited_row_is_detected(chained: Store) -> None:
     _allow_tampering(chained)
-    _conn(chained).execute(text(
-        "UPDATE audit_events SET new_values = '{\"lot_number\":\"LV-999\"}' WHERE seq = 3"))
+    _conn(chained).execute(
+        text('UPDATE audit_events SET new_values = \'{"lot_number":"LV-999"}\' WHERE seq = 3')
+    )
     result = _verify(chained)
     assert not result.ok
     assert result.first_broken_seq == 3
@@ -98,15 +104,24 @@ def test_reordered_rows_are_detected(chained: Store) -> None:
     """Swapping the contents of rows 2 and 3 (keeping the sequence numbers) breaks the chain."""
     _allow_tampering(chained)
     connection = _conn(chained)
-    columns = "tag, actor, occurred_at, entity_type, entity_id, old_values, new_values, " \
-              "reason, prev_hash, hash"
-    rows = {seq: connection.execute(text(f"SELECT {columns} FROM audit_events WHERE seq = :s"),
-                                    {"s": seq}).one()._mapping for seq in (2, 3)}
+    columns = (
+        "tag, actor, occurred_at, entity_type, entity_id, old_values, new_values, "
+        "reason, prev_hash, hash"
+    )
+    rows = {
+        seq: connection.execute(
+            text(f"SELECT {columns} FROM audit_events WHERE seq = :s"), {"s": seq}
+        )
+        .one()
+        ._mapping
+        for seq in (2, 3)
+    }
     connection.execute(text("UPDATE audit_events SET hash = 'tmp' || seq WHERE seq IN (2, 3)"))
     for seq, other in ((2, 3), (3, 2)):
         assignments = ", ".join(f"{c.strip()} = :{c.strip()}" for c in columns.split(","))
-        connection.execute(text(f"UPDATE audit_events SET {assignments} WHERE seq = :s"),
-                           {**rows[other], "s": seq})
+        connection.execute(
+            text(f"UPDATE audit_events SET {assignments} WHERE seq = :s"), {**rows[other], "s": seq}
+        )
     result = _verify(chained)
     assert not result.ok
     assert result.first_broken_seq == 2
@@ -119,3 +134,9 @@ def test_wiped_trail_is_detected(chained: Store) -> None:
     assert not result.ok
     assert result.events_checked == 0
     assert "empty" in (result.problem or "")
+
+
+def test_head_hash_is_the_hash_of_the_last_event(chained: Store) -> None:
+    result = _verify(chained)
+    last = _conn(chained).execute(text("SELECT hash FROM audit_events WHERE seq = 5")).scalar()
+    assert result.head_hash == last

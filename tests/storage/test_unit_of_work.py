@@ -56,7 +56,9 @@ def test_update_records_old_and_new_values_of_changed_fields_only(store: Store) 
     assert event.tag == "cli:batch:update"
     assert json.loads(event.old_values) == {"status": "planned", "started_at": None}
     assert json.loads(event.new_values) == {
-        "status": "in_process", "started_at": "2026-01-05T08:30:00+00:00"}
+        "status": "in_process",
+        "started_at": "2026-01-05T08:30:00+00:00",
+    }
 
 
 def test_delete_records_the_old_row(store: Store) -> None:
@@ -72,8 +74,10 @@ def test_delete_records_the_old_row(store: Store) -> None:
 def test_rolled_back_change_leaves_no_audit_row(store: Store) -> None:
     _add_batch(store)
     before = _audit_count(store)
-    with pytest.raises(RuntimeError, match="operator aborted"), \
-            store.unit_of_work(actor="op", source="cli") as uow:
+    with (
+        pytest.raises(RuntimeError, match="operator aborted"),
+        store.unit_of_work(actor="op", source="cli") as uow,
+    ):
         uow.session.add(Batch(lot_number="MSC-0002", product_type=ProductType.MSC))
         uow.flush()
         raise RuntimeError("operator aborted")
@@ -86,8 +90,10 @@ def test_rolled_back_change_leaves_no_audit_row(store: Store) -> None:
 def test_failed_commit_leaves_neither_change_nor_audit_row(store: Store) -> None:
     _add_batch(store)
     before = _audit_count(store)
-    with pytest.raises(Exception, match="(?i)unique"), \
-            store.unit_of_work(actor="op", source="cli") as uow:
+    with (
+        pytest.raises(Exception, match="(?i)unique"),
+        store.unit_of_work(actor="op", source="cli") as uow,
+    ):
         uow.session.add(Batch(lot_number="MSC-0001", product_type=ProductType.MSC))
     assert _audit_count(store) == before
 
@@ -105,8 +111,13 @@ def test_commit_outside_unit_of_work_is_refused(store: Store) -> None:
 def test_explicit_event_and_chain_links(store: Store) -> None:
     _add_batch(store)
     with store.unit_of_work(actor="qa.kato", source="cli") as uow:
-        uow.record("batch", "review", entity_id="MSC-0001", new={"reviewed": True},
-                   reason="audit-trail review before release")
+        uow.record(
+            "batch",
+            "review",
+            entity_id="MSC-0001",
+            new={"reviewed": True},
+            reason="audit-trail review before release",
+        )
     first, second = _events(store)
     assert second.tag == "cli:batch:review"
     assert second.prev_hash == first.hash
@@ -121,9 +132,13 @@ def test_one_unit_of_work_with_many_changes_gets_consecutive_seqs(store: Store) 
     assert [e.seq for e in _events(store)] == [1, 2, 3, 4, 5]
 
 
-@pytest.mark.parametrize(("cls", "expected"), [
-    (Batch, "batch"), (AuditEvent, "audit_event"),
-])
+@pytest.mark.parametrize(
+    ("cls", "expected"),
+    [
+        (Batch, "batch"),
+        (AuditEvent, "audit_event"),
+    ],
+)
 def test_entity_names_are_snake_case(cls: type, expected: str) -> None:
     assert entity_name(cls) == expected
 

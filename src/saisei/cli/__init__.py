@@ -31,16 +31,21 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     home_dir: Path | None = typer.Option(
-        None, "--home", help="Data folder (default: $SAISEI_HOME or ./saisei-data)."),
+        None, "--home", help="Data folder (default: $SAISEI_HOME or ./saisei-data)."
+    ),
     database_url: str | None = typer.Option(
-        None, "--database-url", help="Database URL (default: $SAISEI_DATABASE_URL or SQLite "
-        "in the home)."),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                 help="Print the version and exit."),
+        None,
+        "--database-url",
+        help="Database URL (default: $SAISEI_DATABASE_URL or SQLite in the home).",
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     """saisei: acquire, analyse, control and trace the manufacture of cell and gene therapies."""
-    ctx.obj = {k: v for k, v in {"home": home_dir, "database_url": database_url}.items()
-               if v is not None}
+    ctx.obj = {
+        k: v for k, v in {"home": home_dir, "database_url": database_url}.items() if v is not None
+    }
 
 
 app.command("init")(home.init)

@@ -30,8 +30,11 @@ def verify(ctx: typer.Context, json_output: bool = JSON_OPTION) -> None:
     if json_output:
         print_json(report.to_dict())
     elif report.ok:
-        typer.echo(f"OK: {report.audit_events_checked} audit events and "
-                   f"{report.segments_checked} time-series segments verified.")
+        typer.echo(
+            f"OK: {report.audit_events_checked} audit events and "
+            f"{report.segments_checked} time-series segments verified. "
+            f"Chain head: {report.head_hash}"
+        )
     else:
         for problem in report.problems():
             typer.echo(f"FAILED: {problem}", err=True)
@@ -43,8 +46,9 @@ def verify(ctx: typer.Context, json_output: bool = JSON_OPTION) -> None:
 @handle_errors
 def show(
     ctx: typer.Context,
-    entity: str | None = typer.Option(None, "--entity",
-                                      help="Only events of this entity type, e.g. batch."),
+    entity: str | None = typer.Option(
+        None, "--entity", help="Only events of this entity type, e.g. batch."
+    ),
     entity_id: str | None = typer.Option(None, "--id", help="Only events of this entity id."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many events."),
     json_output: bool = JSON_OPTION,
@@ -55,8 +59,20 @@ def show(
     if json_output:
         print_json([e.to_dict() for e in entries])
         return
-    print_table("Audit trail", ["seq", "time (UTC)", "actor", "tag", "entity", "old", "new",
-                                "reason"],
-                [[e.seq, e.occurred_at.isoformat(timespec="seconds"), e.actor, e.tag,
-                  f"{e.entity_type or ''} {e.entity_id or ''}".strip(), e.old_values,
-                  e.new_values, e.reason] for e in entries])
+    print_table(
+        "Audit trail",
+        ["seq", "time (UTC)", "actor", "tag", "entity", "old", "new", "reason"],
+        [
+            [
+                e.seq,
+                e.occurred_at.isoformat(timespec="seconds"),
+                e.actor,
+                e.tag,
+                f"{e.entity_type or ''} {e.entity_id or ''}".strip(),
+                e.old_values,
+                e.new_values,
+                e.reason,
+            ]
+            for e in entries
+        ],
+    )

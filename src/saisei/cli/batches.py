@@ -21,7 +21,9 @@ app = typer.Typer(help="Batches (lots): list them and show one.", no_args_is_hel
 @handle_errors
 def list_command(
     ctx: typer.Context,
-    product: str | None = typer.Option(None, "--product", help="MSC, CAR-T, iPSC-derived, AAV, LV."),
+    product: str | None = typer.Option(
+        None, "--product", help="MSC, CAR-T, iPSC-derived, AAV, LV."
+    ),
     status: str | None = typer.Option(None, "--status", help="e.g. in_process, released."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many lots."),
     json_output: bool = JSON_OPTION,
@@ -35,10 +37,21 @@ def list_command(
     if not rows:
         typer.echo("No batches stored.")
         return
-    print_table("Batches", ["lot", "product", "process", "status", "started (UTC)", "ended (UTC)"],
-                [[r.lot_number, r.product_type, r.process, r.status,
-                  r.started_at and r.started_at.isoformat(timespec="minutes"),
-                  r.ended_at and r.ended_at.isoformat(timespec="minutes")] for r in rows])
+    print_table(
+        "Batches",
+        ["lot", "product", "process", "status", "started (UTC)", "ended (UTC)"],
+        [
+            [
+                r.lot_number,
+                r.product_type,
+                r.process,
+                r.status,
+                r.started_at and r.started_at.isoformat(timespec="minutes"),
+                r.ended_at and r.ended_at.isoformat(timespec="minutes"),
+            ]
+            for r in rows
+        ],
+    )
 
 
 @app.command("show")
@@ -55,14 +68,21 @@ def show(
         print_json(detail.to_dict())
         return
     s = detail.summary
-    typer.echo(f"Lot {s.lot_number}  {s.product_type}  process {s.process or '-'}  "
-               f"status {s.status}")
+    typer.echo(
+        f"Lot {s.lot_number}  {s.product_type}  process {s.process or '-'}  status {s.status}"
+    )
     typer.echo(f"  started {s.started_at or '-'}  ended {s.ended_at or '-'}")
-    typer.echo(f"  parents: {', '.join(detail.parents) or '-'}   "
-               f"children: {', '.join(detail.children) or '-'}")
-    sections = (("Stages", detail.stages), ("Parameters", detail.parameters),
-                ("Materials", detail.materials), ("QC results", detail.qc_results),
-                ("Deviations", detail.deviations))
+    typer.echo(
+        f"  parents: {', '.join(detail.parents) or '-'}   "
+        f"children: {', '.join(detail.children) or '-'}"
+    )
+    sections = (
+        ("Stages", detail.stages),
+        ("Parameters", detail.parameters),
+        ("Materials", detail.materials),
+        ("QC results", detail.qc_results),
+        ("Deviations", detail.deviations),
+    )
     for title, rows in sections:
         if rows:
             columns = list(rows[0])

@@ -30,8 +30,7 @@ def status(ctx: typer.Context, json_output: bool = JSON_OPTION) -> None:
     with open_store(settings_from(ctx)) as store:
         current, head, url = store.revision(), store.head_revision(), store.url
     if json_output:
-        print_json({"database": url, "revision": current, "head": head,
-                    "current": current == head})
+        print_json({"database": url, "revision": current, "head": head, "current": current == head})
     else:
         state = "current" if current == head else f"behind (newest is {head})"
         typer.echo(f"Database {url}: schema {current or 'empty'}, {state}")

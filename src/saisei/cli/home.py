@@ -52,5 +52,7 @@ def demo(
         print_json(summary.to_dict())
     else:
         _print_summary(summary)
-        typer.echo("Next: 'saisei --home demo-home batches list' and "
-                   "'saisei --home demo-home audit verify'.")
+        typer.echo(
+            "Next: 'saisei --home demo-home batches list' and "
+            "'saisei --home demo-home audit verify'."
+        )

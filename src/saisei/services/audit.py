@@ -33,15 +33,29 @@ class AuditEntry:
         return {k: jsonable(getattr(self, k)) for k in self.__dataclass_fields__}
 
 
-def show_audit(store: Store, *, entity_type: str | None = None, entity_id: str | None = None,
-               limit: int | None = None) -> list[AuditEntry]:
+def show_audit(
+    store: Store,
+    *,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    limit: int | None = None,
+) -> list[AuditEntry]:
     """Audit events in chain order, optionally for one entity."""
     with store.reader() as session:
         return [
-            AuditEntry(seq=e.seq, tag=e.tag, actor=e.actor, occurred_at=e.occurred_at,
-                       entity_type=e.entity_type, entity_id=e.entity_id,
-                       old_values=e.old_values, new_values=e.new_values, reason=e.reason,
-                       hash=e.hash)
-            for e in audit_events(session, entity_type=entity_type, entity_id=entity_id,
-                                  limit=limit)
+            AuditEntry(
+                seq=e.seq,
+                tag=e.tag,
+                actor=e.actor,
+                occurred_at=e.occurred_at,
+                entity_type=e.entity_type,
+                entity_id=e.entity_id,
+                old_values=e.old_values,
+                new_values=e.new_values,
+                reason=e.reason,
+                hash=e.hash,
+            )
+            for e in audit_events(
+                session, entity_type=entity_type, entity_id=entity_id, limit=limit
+            )
         ]

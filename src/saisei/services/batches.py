@@ -60,8 +60,7 @@ class BatchDetail:
         }
 
 
-def _enum(enum_class: type[ProductType] | type[BatchStatus], name: str,
-          value: str | None) -> Any:
+def _enum(enum_class: type[ProductType] | type[BatchStatus], name: str, value: str | None) -> Any:
     if value is None:
         return None
     try:
@@ -85,14 +84,21 @@ def _summary(batch: Any) -> BatchSummary:
     )
 
 
-def list_batches(store: Store, *, product: str | None = None, status: str | None = None,
-                 limit: int | None = None, offset: int = 0) -> list[BatchSummary]:
+def list_batches(
+    store: Store,
+    *,
+    product: str | None = None,
+    status: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[BatchSummary]:
     """Batches newest first, optionally filtered by product type and status."""
     product_type = _enum(ProductType, "product", product)
     batch_status = _enum(BatchStatus, "status", status)
     with store.reader() as session:
-        rows = repo.list_batches(session, product=product_type, status=batch_status,
-                                 limit=limit, offset=offset)
+        rows = repo.list_batches(
+            session, product=product_type, status=batch_status, limit=limit, offset=offset
+        )
         return [_summary(b) for b in rows]
 
 
@@ -110,21 +116,53 @@ def show_batch(store: Store, lot_number: str) -> BatchDetail:
             summary=_summary(batch),
             parents=tuple(repo.batch_parents(session, batch)),
             children=tuple(repo.batch_children(session, batch)),
-            stages=tuple({"stage": r.stage, "started_at": r.started_at,
-                          "ended_at": r.ended_at, "operator": r.operator}
-                         for r in repo.stage_runs(session, batch)),
-            parameters=tuple({"stage": p.stage, "parameter": p.parameter, "value": p.value,
-                              "value_text": p.value_text, "unit": p.unit}
-                             for p in repo.parameter_values(session, batch)),
-            materials=tuple({"stage": use.stage, "material_lot": lot.lot_number,
-                             "quantity": use.quantity, "unit": use.unit}
-                            for use, lot in repo.material_uses(session, batch)),
-            qc_results=tuple({"attribute": q.attribute, "value": q.value,
-                              "value_text": q.value_text, "unit": q.unit,
-                              "status": q.status, "tested_at": q.tested_at}
-                             for q in repo.qc_results(session, batch)),
-            deviations=tuple({"number": d.number, "severity": d.severity,
-                              "status": d.status, "description": d.description}
-                             for d in repo.deviations(session, batch)),
+            stages=tuple(
+                {
+                    "stage": r.stage,
+                    "started_at": r.started_at,
+                    "ended_at": r.ended_at,
+                    "operator": r.operator,
+                }
+                for r in repo.stage_runs(session, batch)
+            ),
+            parameters=tuple(
+                {
+                    "stage": p.stage,
+                    "parameter": p.parameter,
+                    "value": p.value,
+                    "value_text": p.value_text,
+                    "unit": p.unit,
+                }
+                for p in repo.parameter_values(session, batch)
+            ),
+            materials=tuple(
+                {
+                    "stage": use.stage,
+                    "material_lot": lot.lot_number,
+                    "quantity": use.quantity,
+                    "unit": use.unit,
+                }
+                for use, lot in repo.material_uses(session, batch)
+            ),
+            qc_results=tuple(
+                {
+                    "attribute": q.attribute,
+                    "value": q.value,
+                    "value_text": q.value_text,
+                    "unit": q.unit,
+                    "status": q.status,
+                    "tested_at": q.tested_at,
+                }
+                for q in repo.qc_results(session, batch)
+            ),
+            deviations=tuple(
+                {
+                    "number": d.number,
+                    "severity": d.severity,
+                    "status": d.status,
+                    "description": d.description,
+                }
+                for d in repo.deviations(session, batch)
+            ),
             timeseries_segments=repo.segment_count(session, batch),
         )

@@ -60,9 +60,13 @@ def initialise_home(store: Store, home: Path, *, actor: str = "system") -> HomeS
     created = False
     with store.unit_of_work(actor=actor, source="system") as uow:
         if not has_genesis(uow.session):
-            uow.record("home", "initialise", entity_id=str(home),
-                       new={"schema_revision": revision, "saisei_version": __version__},
-                       reason="saisei home initialised")
+            uow.record(
+                "home",
+                "initialise",
+                entity_id=str(home),
+                new={"schema_revision": revision, "saisei_version": __version__},
+                reason="saisei home initialised",
+            )
             created = True
     return summarise_home(store, home, created=created)
 

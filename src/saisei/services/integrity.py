@@ -29,6 +29,8 @@ class IntegrityReport:
         Time-series segments whose files were hashed.
     segment_problems : tuple of str
         One sentence per missing or changed segment file.
+    head_hash : str or None
+        Hash of the last audit event when the chain verifies.
     """
 
     ok: bool
@@ -37,6 +39,7 @@ class IntegrityReport:
     audit_problem: str | None
     segments_checked: int
     segment_problems: tuple[str, ...]
+    head_hash: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dictionary for JSON output."""
@@ -47,6 +50,7 @@ class IntegrityReport:
             "audit_problem": self.audit_problem,
             "segments_checked": self.segments_checked,
             "segment_problems": list(self.segment_problems),
+            "head_hash": self.head_hash,
         }
 
     def problems(self) -> list[str]:
@@ -67,4 +71,5 @@ def verify_integrity(store: Store) -> IntegrityReport:
         audit_problem=chain.problem,
         segments_checked=segments_checked,
         segment_problems=tuple(str(p) for p in segment_problems),
+        head_hash=chain.head_hash,
     )

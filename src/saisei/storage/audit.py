@@ -99,12 +99,15 @@ class ChainVerification:
         Sequence number of the first row that fails (None if the failure is the head).
     problem : str or None
         A sentence naming what is wrong at that row.
+    head_hash : str or None
+        Hash of the last event when the chain verifies; keep it off-system to anchor the chain.
     """
 
     ok: bool
     events_checked: int
     first_broken_seq: int | None = None
     problem: str | None = None
+    head_hash: str | None = None
 
 
 def _check_rows(rows: Iterable[AuditEvent]) -> tuple[ChainVerification, str, int]:
@@ -112,29 +115,55 @@ def _check_rows(rows: Iterable[AuditEvent]) -> tuple[ChainVerification, str, int
     for event in rows:
         count += 1
         if event.seq != expected_seq:
-            return ChainVerification(
-                False, count, event.seq,
-                f"audit row seq {event.seq} found where seq {expected_seq} was expected: "
-                f"a row was deleted or inserted",
-            ), prev_hash, expected_seq - 1
+            return (
+                ChainVerification(
+                    False,
+                    count,
+                    event.seq,
+                    f"audit row seq {event.seq} found where seq {expected_seq} was expected: "
+                    f"a row was deleted or inserted",
+                ),
+                prev_hash,
+                expected_seq - 1,
+            )
         if event.prev_hash != prev_hash:
-            return ChainVerification(
-                False, count, event.seq,
-                f"audit row seq {event.seq} does not link to the row before it "
-                f"(prev_hash {event.prev_hash[:12]}... expected {prev_hash[:12]}...)",
-            ), prev_hash, expected_seq - 1
-        recomputed = chain_hash(AuditRecord(
-            seq=event.seq, tag=event.tag, actor=event.actor, occurred_at=event.occurred_at,
-            entity_type=event.entity_type, entity_id=event.entity_id,
-            old_values=event.old_values, new_values=event.new_values, reason=event.reason,
-            prev_hash=event.prev_hash,
-        ))
+            return (
+                ChainVerification(
+                    False,
+                    count,
+                    event.seq,
+                    f"audit row seq {event.seq} does not link to the row before it "
+                    f"(prev_hash {event.prev_hash[:12]}... expected {prev_hash[:12]}...)",
+                ),
+                prev_hash,
+                expected_seq - 1,
+            )
+        recomputed = chain_hash(
+            AuditRecord(
+                seq=event.seq,
+                tag=event.tag,
+                actor=event.actor,
+                occurred_at=event.occurred_at,
+                entity_type=event.entity_type,
+                entity_id=event.entity_id,
+                old_values=event.old_values,
+                new_values=event.new_values,
+                reason=event.reason,
+                prev_hash=event.prev_hash,
+            )
+        )
         if recomputed != event.hash:
-            return ChainVerification(
-                False, count, event.seq,
-                f"audit row seq {event.seq} ({event.tag}) was modified after it was written: "
-                f"its content no longer matches its hash",
-            ), prev_hash, expected_seq - 1
+            return (
+                ChainVerification(
+                    False,
+                    count,
+                    event.seq,
+                    f"audit row seq {event.seq} ({event.tag}) was modified after it was written: "
+                    f"its content no longer matches its hash",
+                ),
+                prev_hash,
+                expected_seq - 1,
+            )
         prev_hash = event.hash
         expected_seq += 1
     return ChainVerification(True, count), prev_hash, expected_seq - 1
@@ -157,17 +186,20 @@ def verify_chain(session: Session) -> ChainVerification:
     if not result.ok:
         return result
     if result.events_checked == 0:
-        return ChainVerification(False, 0, None,
-                                 "the audit trail is empty: no genesis event was found")
+        return ChainVerification(
+            False, 0, None, "the audit trail is empty: no genesis event was found"
+        )
     head = session.get(AuditChainHead, _HEAD_ID)
     if head is None or head.seq != last_seq or head.hash != last_hash:
         head_seq = head.seq if head is not None else None
         return ChainVerification(
-            False, result.events_checked, None,
+            False,
+            result.events_checked,
+            None,
             f"the audit chain head (seq {head_seq}) does not match the last row (seq "
             f"{last_seq}): rows after seq {last_seq} were removed, or the head was altered",
         )
-    return result
+    return ChainVerification(True, result.events_checked, head_hash=last_hash)
 
 
 def audit_events(

@@ -34,8 +34,9 @@ class Store:
         Extra options for the session factory.
     """
 
-    def __init__(self, bind: Engine | Connection, timeseries_root: Path,
-                 **session_options: Any) -> None:
+    def __init__(
+        self, bind: Engine | Connection, timeseries_root: Path, **session_options: Any
+    ) -> None:
         self.bind = bind
         self.session_factory = make_session_factory(bind, **session_options)
         self.timeseries = TimeSeriesStore(timeseries_root)
@@ -79,8 +80,21 @@ class Store:
             raise StorageError(f"Cannot reach the database at {self.url}: {exc.orig}") from exc
         return migrations.head_revision()
 
+    def _missing_sqlite_file(self) -> bool:
+        # Connecting would create an empty SQLite file; a reader must not leave one behind.
+        url = self.bind.engine.url
+        database = url.database
+        return (
+            url.get_backend_name() == "sqlite"
+            and bool(database)
+            and database != ":memory:"
+            and not Path(str(database)).exists()
+        )
+
     def revision(self) -> str | None:
         """The schema revision of the database, or None if it was never initialised."""
+        if self._missing_sqlite_file():
+            return None
         try:
             return migrations.current_revision(self.bind)
         except (OperationalError, ProgrammingError) as exc:

@@ -38,16 +38,18 @@ from saisei.storage.models import TimeSeriesSegment
 __all__ = ["SEGMENT_SCHEMA", "SegmentProblem", "TimeSeriesStore", "sha256_file"]
 
 #: Arrow schema of every stored segment.
-SEGMENT_SCHEMA = pa.schema([
-    pa.field("subject", pa.string(), nullable=False),
-    pa.field("stage", pa.string()),
-    pa.field("variable", pa.string(), nullable=False),
-    pa.field("t", pa.float64(), nullable=False),
-    pa.field("value", pa.float64()),
-    pa.field("unit", pa.string()),
-    pa.field("timestamp", pa.timestamp("us", tz="UTC")),
-    pa.field("quality", pa.string()),
-])
+SEGMENT_SCHEMA = pa.schema(
+    [
+        pa.field("subject", pa.string(), nullable=False),
+        pa.field("stage", pa.string()),
+        pa.field("variable", pa.string(), nullable=False),
+        pa.field("t", pa.float64(), nullable=False),
+        pa.field("value", pa.float64()),
+        pa.field("unit", pa.string()),
+        pa.field("timestamp", pa.timestamp("us", tz="UTC")),
+        pa.field("quality", pa.string()),
+    ]
+)
 
 _REQUIRED = ("variable", "t", "value")
 
@@ -97,24 +99,34 @@ class TimeSeriesStore:
                 f"Missing: {', '.join(missing)}; got columns {list(frame.columns)}.",
                 [FieldError(f"required column '{c}' is missing", field=c) for c in missing],
             )
-        data = pd.DataFrame({
-            "subject": subject_ref,
-            "stage": stage,
-            "variable": frame["variable"].astype(str),
-            "t": pd.to_numeric(frame["t"], errors="coerce").astype("float64"),
-            "value": pd.to_numeric(frame["value"], errors="coerce").astype("float64"),
-            "unit": frame["unit"].astype(str) if "unit" in frame else None,
-            "timestamp": (pd.to_datetime(frame["timestamp"], utc=True)
-                          if "timestamp" in frame else pd.NaT),
-            "quality": frame["quality"].astype(str) if "quality" in frame else None,
-        })
+        data = pd.DataFrame(
+            {
+                "subject": subject_ref,
+                "stage": stage,
+                "variable": frame["variable"].astype(str),
+                "t": pd.to_numeric(frame["t"], errors="coerce").astype("float64"),
+                "value": pd.to_numeric(frame["value"], errors="coerce").astype("float64"),
+                "unit": frame["unit"].astype(str) if "unit" in frame else None,
+                "timestamp": (
+                    pd.to_datetime(frame["timestamp"], utc=True) if "timestamp" in frame else pd.NaT
+                ),
+                "quality": frame["quality"].astype(str) if "quality" in frame else None,
+            }
+        )
         bad_t = data.index[data["t"].isna()].tolist()
         if bad_t:
             raise ValidationFailed(
                 f"Column 't' (hours since stage start) must be numeric in every row; "
                 f"{len(bad_t)} row(s) are not.",
-                [FieldError("'t' must be a number of hours", row=int(i) + 1, field="t",
-                            value=frame["t"].iloc[i]) for i in bad_t[:50]],
+                [
+                    FieldError(
+                        "'t' must be a number of hours",
+                        row=int(i) + 1,
+                        field="t",
+                        value=frame["t"].iloc[i],
+                    )
+                    for i in bad_t[:50]
+                ],
             )
         return pa.Table.from_pandas(data, schema=SEGMENT_SCHEMA, preserve_index=False)
 
@@ -153,8 +165,9 @@ class TimeSeriesStore:
             )
         table = self._table(frame, subject_ref, stage)
         segment_id = str(uuid.uuid4())
-        relative = Path(subject_type.value, _safe(subject_ref), _safe(stage or "_"),
-                        f"{segment_id}.parquet")
+        relative = Path(
+            subject_type.value, _safe(subject_ref), _safe(stage or "_"), f"{segment_id}.parquet"
+        )
         target = self.root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".parquet")
@@ -205,8 +218,9 @@ class TimeSeriesStore:
             query = query.where(TimeSeriesSegment.stage == stage)
         if not include_superseded:
             newer = aliased(TimeSeriesSegment)
-            query = query.where(~select(newer.id).where(
-                newer.supersedes_id == TimeSeriesSegment.id).exists())
+            query = query.where(
+                ~select(newer.id).where(newer.supersedes_id == TimeSeriesSegment.id).exists()
+            )
         return list(session.execute(query.order_by(TimeSeriesSegment.id)).scalars())
 
     def read(
@@ -246,27 +260,35 @@ class TimeSeriesStore:
             raise ValidationFailed("Give exactly one of 'lot' or 'shipment' to read time series.")
         subject_type = SubjectType.BATCH if lot is not None else SubjectType.SHIPMENT
         label = "lot" if lot is not None else "shipment"
-        manifest = self.segments(session, subject_ref=lot if lot is not None else shipment,
-                                 subject_type=subject_type, stage=stage)
+        manifest = self.segments(
+            session,
+            subject_ref=lot if lot is not None else shipment,
+            subject_type=subject_type,
+            stage=stage,
+        )
         if not manifest:
             if isinstance(lot, str) or shipment is not None:
-                raise NotFound(f"No time series is stored for {label} "
-                               f"{lot if lot is not None else shipment!r}"
-                               f"{f' at stage {stage!r}' if stage else ''}.")
-            empty = SEGMENT_SCHEMA.empty_table().rename_columns(
-                [label, *SEGMENT_SCHEMA.names[1:]])
+                raise NotFound(
+                    f"No time series is stored for {label} "
+                    f"{lot if lot is not None else shipment!r}"
+                    f"{f' at stage {stage!r}' if stage else ''}."
+                )
+            empty = SEGMENT_SCHEMA.empty_table().rename_columns([label, *SEGMENT_SCHEMA.names[1:]])
             return empty if as_arrow else empty.to_pandas()
         paths = [str(self.root / seg.path) for seg in manifest]
         clauses, params = self._where(variables, t_from, t_to)
-        sql = (f"SELECT subject AS {label}, stage, variable, t, value, unit, timestamp, quality "
-               f"FROM read_parquet(?) {clauses} ORDER BY {label}, stage, variable, t")
+        sql = (
+            f"SELECT subject AS {label}, stage, variable, t, value, unit, timestamp, quality "
+            f"FROM read_parquet(?) {clauses} ORDER BY {label}, stage, variable, t"
+        )
         with duckdb.connect() as con:
-            table = con.execute(sql, [paths, *params]).fetch_arrow_table()
+            table = con.sql(sql, params=[paths, *params]).to_arrow_table()
         return table if as_arrow else table.to_pandas()
 
     @staticmethod
-    def _where(variables: Sequence[str] | None, t_from: float | None,
-               t_to: float | None) -> tuple[str, list[object]]:
+    def _where(
+        variables: Sequence[str] | None, t_from: float | None, t_to: float | None
+    ) -> tuple[str, list[object]]:
         conditions: list[str] = []
         params: list[object] = []
         if variables is not None:
@@ -297,18 +319,22 @@ class TimeSeriesStore:
             checked += 1
             path = self.root / segment.path
             if not path.is_file():
-                problems.append(SegmentProblem(segment.segment_id, segment.path,
-                                               "file is missing"))
+                problems.append(SegmentProblem(segment.segment_id, segment.path, "file is missing"))
             elif sha256_file(path) != segment.sha256:
-                problems.append(SegmentProblem(
-                    segment.segment_id, segment.path,
-                    "content changed since it was written (sha256 mismatch)"))
+                problems.append(
+                    SegmentProblem(
+                        segment.segment_id,
+                        segment.path,
+                        "content changed since it was written (sha256 mismatch)",
+                    )
+                )
         return checked, problems
 
     def segment(self, session: Session, segment_id: str) -> TimeSeriesSegment:
         """The manifest row of one segment."""
-        found = session.execute(select(TimeSeriesSegment).where(
-            TimeSeriesSegment.segment_id == segment_id)).scalar_one_or_none()
+        found = session.execute(
+            select(TimeSeriesSegment).where(TimeSeriesSegment.segment_id == segment_id)
+        ).scalar_one_or_none()
         if found is None:
             raise NotFound(f"No time-series segment with id {segment_id!r}.")
         return found

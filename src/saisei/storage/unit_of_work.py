@@ -74,8 +74,9 @@ def _context(session: Session) -> tuple[str, str, str | None]:
     return session.info.get(_CONTEXT, ("system", "system", None))  # type: ignore[no-any-return]
 
 
-def _draft(session: Session, obj: object, action: str, old: dict[str, Any],
-           new: dict[str, Any]) -> AuditDraft:
+def _draft(
+    session: Session, obj: object, action: str, old: dict[str, Any], new: dict[str, Any]
+) -> AuditDraft:
     source, actor, reason = _context(session)
     name = entity_name(obj)
     return AuditDraft(
@@ -158,8 +159,14 @@ class UnitOfWork:
     ...     uow.record("batch", "review", entity_id="L1", new={"reviewed": True})
     """
 
-    def __init__(self, session_factory: Callable[[], Session], *, actor: str, source: str,
-                 reason: str | None = None) -> None:
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        *,
+        actor: str,
+        source: str,
+        reason: str | None = None,
+    ) -> None:
         self._factory = session_factory
         self.actor = actor
         self.source = source
@@ -178,19 +185,28 @@ class UnitOfWork:
         self._session.info[_CONTEXT] = (self.source, self.actor, self.reason)
         return self
 
-    def record(self, subject: str, action: str, *, entity_id: str | None = None,
-               old: dict[str, Any] | None = None, new: dict[str, Any] | None = None,
-               reason: str | None = None) -> None:
+    def record(
+        self,
+        subject: str,
+        action: str,
+        *,
+        entity_id: str | None = None,
+        old: dict[str, Any] | None = None,
+        new: dict[str, Any] | None = None,
+        reason: str | None = None,
+    ) -> None:
         """Add an explicit audit event (for actions that are not row changes)."""
-        self.session.info.setdefault(_PENDING, []).append(AuditDraft(
-            tag=make_tag(self.source, subject, action),
-            actor=self.actor,
-            entity_type=subject,
-            entity_id=entity_id,
-            old_values=canonical_json(old or {}),
-            new_values=canonical_json(new or {}),
-            reason=reason if reason is not None else self.reason,
-        ))
+        self.session.info.setdefault(_PENDING, []).append(
+            AuditDraft(
+                tag=make_tag(self.source, subject, action),
+                actor=self.actor,
+                entity_type=subject,
+                entity_id=entity_id,
+                old_values=canonical_json(old or {}),
+                new_values=canonical_json(new or {}),
+                reason=reason if reason is not None else self.reason,
+            )
+        )
 
     def flush(self) -> None:
         """Send pending changes to the database (primary keys become known)."""
@@ -209,8 +225,12 @@ class UnitOfWork:
         """Discard every change and its pending audit events."""
         self.session.rollback()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         session = self.session
         try:
             if exc_type is None:

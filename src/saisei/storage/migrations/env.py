@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from saisei.storage import models  # noqa: F401  (registers every table on the metadata)
 from saisei.storage.base import Base
@@ -12,7 +14,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _render_item(type_, obj, autogen_context):
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     # Migrations must not import application types: render saisei's decorators as their
     # portable implementation types.
     if type_ == "type" and hasattr(obj, "impl") and type(obj).__module__.startswith("saisei."):
@@ -20,7 +22,7 @@ def _render_item(type_, obj, autogen_context):
     return False
 
 
-def _run(connection) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -36,6 +38,9 @@ connection = config.attributes.get("connection")
 if connection is not None:
     _run(connection)
 else:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("Run migrations through saisei.storage.migrations.upgrade().")
+    engine = create_engine(url)
     with engine.begin() as conn:
         _run(conn)

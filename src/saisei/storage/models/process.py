@@ -42,9 +42,7 @@ class ProcessStage(IdMixin, Base):
     position: Mapped[int] = mapped_column(Integer)
 
     process: Mapped[ProcessDefinition] = relationship(back_populates="stages", lazy="raise")
-    parameters: Mapped[list[ProcessParameter]] = relationship(
-        back_populates="stage", lazy="raise"
-    )
+    parameters: Mapped[list[ProcessParameter]] = relationship(back_populates="stage", lazy="raise")
 
 
 class ProcessParameter(IdMixin, Base):
