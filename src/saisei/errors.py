@@ -14,8 +14,8 @@ __all__ = [
     "AuditChainBroken",
     "AuthenticationFailed",
     "AuthenticationUnavailable",
-    "Conflict",
     "ConfigurationError",
+    "Conflict",
     "CustodyBreak",
     "FieldError",
     "IntegrityViolation",
@@ -93,11 +93,15 @@ class FieldError:
     value: object = None
 
     def __str__(self) -> str:
-        where = [part for part in (
-            self.file,
-            f"row {self.row}" if self.row is not None else None,
-            f"field '{self.field}'" if self.field else None,
-        ) if part]
+        where = [
+            part
+            for part in (
+                self.file,
+                f"row {self.row}" if self.row is not None else None,
+                f"field '{self.field}'" if self.field else None,
+            )
+            if part
+        ]
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
 

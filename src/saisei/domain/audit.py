@@ -83,8 +83,9 @@ def jsonable(value: Any) -> Any:
 
 def canonical_json(value: Any) -> str:
     """Serialise to canonical JSON: sorted keys, no whitespace, UTF-8 kept, NaN refused."""
-    return json.dumps(jsonable(value), sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False, allow_nan=False)
+    return json.dumps(
+        jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 @dataclass(frozen=True)
@@ -128,16 +129,18 @@ def chain_hash(record: AuditRecord) -> str:
 
     The previous hash is one of the fields, which links the chain.
     """
-    payload = canonical_json({
-        "seq": record.seq,
-        "tag": record.tag,
-        "actor": record.actor,
-        "occurred_at": record.occurred_at,
-        "entity_type": record.entity_type,
-        "entity_id": record.entity_id,
-        "old_values": record.old_values,
-        "new_values": record.new_values,
-        "reason": record.reason,
-        "prev_hash": record.prev_hash,
-    })
+    payload = canonical_json(
+        {
+            "seq": record.seq,
+            "tag": record.tag,
+            "actor": record.actor,
+            "occurred_at": record.occurred_at,
+            "entity_type": record.entity_type,
+            "entity_id": record.entity_id,
+            "old_values": record.old_values,
+            "new_values": record.new_values,
+            "reason": record.reason,
+            "prev_hash": record.prev_hash,
+        }
+    )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
