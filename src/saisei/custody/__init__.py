@@ -1,0 +1,1 @@
+"""Chain of identity and custody use cases: parties, custody events, shipments."""
