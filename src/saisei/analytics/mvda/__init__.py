@@ -5,8 +5,19 @@ Estimators follow the scikit-learn contract (``fit`` returns ``self``; learned s
 and how to read an alarm.
 """
 
+from ._batch import BatchEvolutionModel, BatchLevelModel
+from ._batchdata import BatchCube, cube_to_long, to_cube
 from ._pca import PCAMonitor
 from ._pls import PLSMonitor
 from ._results import MonitorDiagnosis
 
-__all__ = ["MonitorDiagnosis", "PCAMonitor", "PLSMonitor"]
+__all__ = [
+    "BatchCube",
+    "BatchEvolutionModel",
+    "BatchLevelModel",
+    "MonitorDiagnosis",
+    "PCAMonitor",
+    "PLSMonitor",
+    "cube_to_long",
+    "to_cube",
+]

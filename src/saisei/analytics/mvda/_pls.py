@@ -78,8 +78,8 @@ class PLSMonitor(LatentMonitorMixin, ClassNamePrefixFeaturesOutMixin, Transforme
     >>> X = rng.normal(size=(100, 6))
     >>> y = X @ [1.0, -2.0, 0.5, 0.0, 0.0, 0.0] + 0.1 * rng.normal(size=100)
     >>> model = PLSMonitor(n_components=2).fit(X, y)
-    >>> float(np.round(model.score(X, y), 2))
-    0.99
+    >>> bool(model.score(X, y) > 0.99)
+    True
     """
 
     def __init__(
