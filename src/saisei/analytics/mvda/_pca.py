@@ -12,7 +12,7 @@ from saisei.errors import ValidationFailed
 from ._limits import SPE_METHODS
 from ._linalg import als_missing, pca_complete
 from ._monitor import LatentMonitorMixin, as_float_matrix, ensure_fitted
-from ._scaling import apply_scaling, fit_scaling
+from ._scaling import apply_scaling, column_moments, fit_scaling
 from ._select import cumulative_q2, select_pca_components
 from ._validation import check_alpha, check_blocks, check_choice, check_int, check_scale
 
@@ -183,10 +183,10 @@ class PCAMonitor(LatentMonitorMixin, ClassNamePrefixFeaturesOutMixin, Transforme
         self.components_ = fit.loadings.T.copy()
         self.scores_ = fit.scores
         self.explained_variance_ = fit.eigenvalues[:a].copy()
-        observed_ss = float(np.nansum(Xs**2)) / max(n - 1, 1)
+        # Total variance: the sum of the column variances, each over its observed values.
+        total_variance = float(np.sum(column_moments(Xs)[1] ** 2))
         self.explained_variance_ratio_ = (
-            self.explained_variance_ / observed_ss if observed_ss > 0
-            else np.zeros(a)
+            self.explained_variance_ / total_variance if total_variance > 0 else np.zeros(a)
         )
         self._fit_residual_model(
             Xs, fit.scores,

@@ -92,12 +92,6 @@ def _press_pca_rows(X: np.ndarray, P: np.ndarray) -> np.ndarray:
     return press
 
 
-def _fit_low_rank(X: np.ndarray, a: int, tol: float, max_iter: int) -> LowRankFit:
-    if np.isnan(X).any():
-        return als_missing(X, a, tol=tol, max_iter=max_iter)
-    return pca_complete(X, a)
-
-
 def _residual_ss(X: np.ndarray, fit: LowRankFit, a_max: int) -> np.ndarray:
     """Residual SS over observed cells after 0..a_max components of ``fit``."""
     observed = ~np.isnan(X)
@@ -115,22 +109,47 @@ def _residual_ss(X: np.ndarray, fit: LowRankFit, a_max: int) -> np.ndarray:
 def select_pca_components(
     X: np.ndarray, *, folds: int, tol: float, max_iter: int
 ) -> tuple[int, np.ndarray]:
-    """Number of PCA components and the Q2 of each candidate, for scaled data X."""
+    """Number of PCA components and the Q2 of each candidate, for scaled data X.
+
+    Complete data: one exact decomposition per fold gives every candidate at once (PCA is
+    nested). Missing data: a least-squares fit of rank ``a`` is not nested in that of rank
+    ``a + 1`` and becomes ill-posed as ``a`` nears the number of columns, so candidates are
+    fitted one rank at a time and the search stops at the first that fails.
+    """
     n, k = X.shape
     a_max = min(MAX_AUTO_COMPONENTS, k - 1, n - 2)
     if a_max < 1 or n < 3:
         return 1, np.full(1, np.nan)
     groups = folds_of(n, folds)
-    press = np.zeros(a_max)
-    for test in groups:
-        train = np.setdiff1d(np.arange(n), test)
-        model = _fit_low_rank(X[train], min(a_max, train.size - 1), tol, max_iter)
-        fold_press = _press_pca_rows(X[test], model.loadings)
-        press[: fold_press.size] += fold_press
-        press[fold_press.size:] = np.inf
-    ss = _residual_ss(X, _fit_low_rank(X, a_max, tol, max_iter), a_max)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q2 = 1.0 - press / ss[:-1]
+    if not np.isnan(X).any():
+        press = np.zeros(a_max)
+        for test in groups:
+            train = np.setdiff1d(np.arange(n), test)
+            model = pca_complete(X[train], min(a_max, train.size - 1))
+            fold_press = _press_pca_rows(X[test], model.loadings)
+            press[: fold_press.size] += fold_press
+            press[fold_press.size:] = np.inf
+        ss = _residual_ss(X, pca_complete(X, a_max), a_max)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q2 = 1.0 - press / ss[:-1]
+        return count_from_q2(q2), q2
+    q2_values: list[float] = []
+    previous_ss = float(np.nansum(X**2))
+    for a in range(1, a_max + 1):
+        press_a = 0.0
+        for test in groups:
+            train = np.setdiff1d(np.arange(n), test)
+            if train.size - 1 < a:
+                press_a = np.inf
+                break
+            model = als_missing(X[train], a, tol=tol, max_iter=max_iter)
+            press_a += float(_press_pca_rows(X[test], model.loadings)[-1])
+        q2_values.append(1.0 - press_a / previous_ss if previous_ss > 0 else -np.inf)
+        if not q2_values[-1] > 0:
+            break
+        previous_ss = float(_residual_ss(X, als_missing(X, a, tol=tol, max_iter=max_iter),
+                                         a)[-1])
+    q2 = np.asarray(q2_values)
     return count_from_q2(q2), q2
 
 
