@@ -35,6 +35,7 @@ typecheck: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -c "from saisei.config import settings_reference as s; print(s(), end='')" > docs/settings.md
+	$(BIN)/python -c "from saisei.ingestion.schemas import exchange_format_reference as r; print(r(), end='')" > docs/exchange-format.md
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache

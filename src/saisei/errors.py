@@ -102,7 +102,8 @@ class FieldError:
             )
             if part
         ]
-        return f"{', '.join(where)}: {self.message}" if where else self.message
+        got = f" (got {self.value!r})" if self.value is not None else ""
+        return f"{', '.join(where)}: {self.message}{got}" if where else f"{self.message}{got}"
 
 
 class ValidationFailed(SaiseiError, ValueError):

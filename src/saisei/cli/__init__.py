@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from saisei import __version__
-from saisei.cli import audit, batches, db, home
+from saisei.cli import audit, batches, data, db, home
 
 app = typer.Typer(
     name="saisei",
@@ -50,6 +50,8 @@ def root(
 
 app.command("init")(home.init)
 app.command("demo")(home.demo)
+app.command("import")(data.import_command)
+app.command("export")(data.export_command)
 app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
 app.add_typer(batches.app, name="batches")

@@ -1,0 +1,166 @@
+"""Reading exchange files: CSV, Parquet and XLSX sheets, named by table.
+
+Readers keep values as they are in the file (strings for CSV and XLSX) so that validation can
+report the exact value and row of every problem; nothing is coerced silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from saisei.errors import FieldError, ValidationFailed
+from saisei.ingestion.schemas import SCHEMAS
+
+__all__ = ["RawTable", "discover", "read_file", "split_header_unit"]
+
+_HEADER_UNIT = re.compile(r"^\s*(?P<name>[^\[\]]+?)\s*\[(?P<unit>[^\]]*)\]\s*$")
+SUFFIXES = (".csv", ".parquet", ".xlsx")
+
+
+@dataclass
+class RawTable:
+    """One table as read from one file (or sheet), before validation.
+
+    Attributes
+    ----------
+    table : str
+        Exchange table name.
+    source : str
+        File name (and ``#sheet`` for workbooks) used in error messages.
+    frame : DataFrame
+        The rows; data row ``i`` of the file is ``frame.iloc[i - 1]``.
+    header_units : dict of str to str
+        Units given in the header as ``name [unit]``.
+    """
+
+    table: str
+    source: str
+    frame: pd.DataFrame
+    header_units: dict[str, str]
+
+
+def split_header_unit(header: str) -> tuple[str, str | None]:
+    """``'volume [L]'`` -> ``('volume', 'L')``; ``'volume'`` -> ``('volume', None)``."""
+    match = _HEADER_UNIT.match(str(header))
+    if match:
+        return match.group("name").strip(), match.group("unit").strip()
+    return str(header).strip(), None
+
+
+def _headers(raw: RawTable) -> RawTable:
+    renamed: dict[str, str] = {}
+    for column in raw.frame.columns:
+        name, unit = split_header_unit(column)
+        renamed[column] = name
+        if unit:
+            raw.header_units[name] = unit
+    raw.frame = raw.frame.rename(columns=renamed)
+    return raw
+
+
+def _read_csv(path: Path, table: str) -> RawTable:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ValidationFailed(
+            f"{path.name} is not UTF-8 text.",
+            [
+                FieldError(
+                    f"byte 0x{data[exc.start]:02X} at line {line} is not valid UTF-8; "
+                    "save the file as UTF-8 (CSV UTF-8 in Excel)",
+                    file=path.name,
+                    row=max(line - 1, 0),
+                )
+            ],
+        ) from None
+    from io import StringIO
+
+    frame = pd.read_csv(
+        StringIO(text), dtype=str, keep_default_na=False, na_values=[], skip_blank_lines=True
+    )
+    return _headers(RawTable(table, path.name, frame, {}))
+
+
+def _read_parquet(path: Path, table: str) -> RawTable:
+    return _headers(RawTable(table, path.name, pd.read_parquet(path), {}))
+
+
+def _read_xlsx(path: Path) -> Iterator[RawTable]:
+    sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
+    unknown = [name for name in sheets if name not in SCHEMAS]
+    if unknown:
+        raise ValidationFailed(
+            f"{path.name} has sheets that are not exchange tables.",
+            [
+                FieldError(
+                    f"sheet {name!r} is not an exchange table; rename it to one of "
+                    f"{', '.join(SCHEMAS)}",
+                    file=path.name,
+                    field=name,
+                )
+                for name in unknown
+            ],
+        )
+    for name, frame in sheets.items():
+        yield _headers(RawTable(name, f"{path.name}#{name}", frame, {}))
+
+
+def read_file(path: Path, table: str | None = None) -> list[RawTable]:
+    """Read one exchange file; the table is named by the file stem (or ``table``).
+
+    Raises
+    ------
+    ValidationFailed
+        For an unknown table name, an unsupported suffix or text that is not UTF-8.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return list(_read_xlsx(path))
+    name = table or path.stem
+    if suffix not in SUFFIXES:
+        raise ValidationFailed(
+            f"{path.name}: exchange files must be .csv, .parquet or .xlsx. Got {suffix!r}."
+        )
+    if name not in SCHEMAS:
+        raise ValidationFailed(
+            f"{path.name}: {name!r} is not an exchange table. Name the file after one of "
+            f"{', '.join(SCHEMAS)}, or pass the table explicitly."
+        )
+    return [_read_csv(path, name) if suffix == ".csv" else _read_parquet(path, name)]
+
+
+def discover(path: Path) -> tuple[list[Path], list[Path]]:
+    """Table files and process definitions under ``path`` (a folder or one file).
+
+    Returns
+    -------
+    tables : list of Path
+        ``*.csv``, ``*.parquet`` and ``*.xlsx`` directly in the folder.
+    processes : list of Path
+        ``process/*.yaml`` (and ``*.yml``).
+    """
+    if not path.exists():
+        raise ValidationFailed(f"Nothing to import: {path} does not exist.")
+    if path.is_file():
+        if path.suffix.lower() in {".yaml", ".yml"}:
+            return [], [path]
+        return [path], []
+    tables = sorted(
+        p
+        for p in path.iterdir()
+        if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
+    )
+    process_dir = path / "process"
+    processes = (
+        sorted([*process_dir.glob("*.yaml"), *process_dir.glob("*.yml")])
+        if process_dir.is_dir()
+        else []
+    )
+    return tables, processes

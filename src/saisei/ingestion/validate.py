@@ -1,0 +1,382 @@
+"""Validation of one exchange table: types, required values, units, ranges, choices, time
+zones, duplicate keys and time order. Vectorised over rows; every problem names file, row,
+column, value, the rule broken and the fix."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from saisei.errors import FieldError, ValidationFailed
+from saisei.ingestion.reader import RawTable
+from saisei.ingestion.schemas import SCHEMAS, Column, TableSchema
+from saisei.ingestion.units import canonical_unit, convert
+
+__all__ = ["ValidatedTable", "validate_table"]
+
+_MAX_ERRORS_PER_RULE = 200
+_ZONE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+_COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
+_NAN_WORDS = {"nan", "NaN", "NAN", "NA", "N/A", "null", "NULL", "None"}
+#: Long tables whose per-row ``unit`` column applies to this numeric column.
+_ROW_UNIT_VALUE = {
+    "parameters": "value",
+    "qc_results": "value",
+    "timeseries": "value",
+    "material_use": "quantity",
+}
+
+
+@dataclass
+class ValidatedTable:
+    """A table after validation.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        Typed values in canonical units (datetimes UTC, dates, lists, floats).
+    rows : ndarray of int
+        Data-row number in the source file of each frame row (1-based).
+    bad : ndarray of bool
+        Rows with at least one problem.
+    reasons : dict of int to str
+        First problem of each bad row, by frame position.
+    errors : list of FieldError
+        Every problem (at most a few hundred per rule, then a count).
+    """
+
+    table: str
+    source: str
+    frame: pd.DataFrame
+    rows: np.ndarray
+    bad: np.ndarray
+    reasons: dict[int, str] = field(default_factory=dict)
+    errors: list[FieldError] = field(default_factory=list)
+
+    @property
+    def schema(self) -> TableSchema:
+        """The table's schema."""
+        return SCHEMAS[self.table]
+
+    def flag(
+        self, mask: np.ndarray, column: str | None, message: str, values: pd.Series | None = None
+    ) -> None:
+        """Mark the rows in ``mask`` bad with ``message`` (value shown from ``values``)."""
+        positions = np.flatnonzero(mask)
+        if positions.size == 0:
+            return
+        self.bad[positions] = True
+        for position in positions[:_MAX_ERRORS_PER_RULE]:
+            value = None if values is None else values.iloc[position]
+            self.errors.append(
+                FieldError(
+                    message,
+                    file=self.source,
+                    row=int(self.rows[position]),
+                    field=column,
+                    value=value,
+                )
+            )
+        for position in positions:
+            self.reasons.setdefault(int(position), f"{column}: {message}" if column else message)
+        if positions.size > _MAX_ERRORS_PER_RULE:
+            self.errors.append(
+                FieldError(
+                    f"... and {positions.size - _MAX_ERRORS_PER_RULE} more rows: {message}",
+                    file=self.source,
+                    field=column,
+                )
+            )
+
+    def valid_frame(self) -> pd.DataFrame:
+        """The rows without problems."""
+        return self.frame[~self.bad]
+
+
+def _missing(values: pd.Series) -> np.ndarray:
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        text = values.astype("string")
+        return np.asarray(
+            text.isna() | (text.str.strip() == "") | text.isin(_NAN_WORDS), dtype=bool
+        )
+    return np.asarray(values.isna(), dtype=bool)
+
+
+def _numbers(
+    result: ValidatedTable, column: Column, values: pd.Series, missing: np.ndarray
+) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(values):
+        numbers = values.astype("float64")
+    else:
+        text = values.astype("string").str.strip()
+        numbers = pd.to_numeric(text.where(~missing), errors="coerce").astype("float64")
+        unparsed = ~missing & np.asarray(numbers.isna(), dtype=bool)
+        if unparsed.any():
+            comma = unparsed & np.asarray(text.str.match(_COMMA_DECIMAL).fillna(False), dtype=bool)
+            result.flag(
+                comma,
+                column.name,
+                "uses a comma as decimal separator; write the "
+                "number with a point (e.g. 12.5), or export the file with '.' decimals",
+                values,
+            )
+            result.flag(unparsed & ~comma, column.name, f"must be a number ({column.kind})", values)
+    if column.kind == "int":
+        fractional = ~missing & np.asarray(numbers.notna() & (numbers % 1 != 0), dtype=bool)
+        result.flag(fractional, column.name, "must be a whole number", values)
+    return numbers
+
+
+def _header_unit(
+    result: ValidatedTable, column: Column, unit: str | None, numbers: pd.Series
+) -> pd.Series:
+    if unit is None or column.unit is None:
+        return numbers
+    try:
+        return pd.Series(convert(numbers.to_numpy(), unit, column.unit), index=numbers.index)
+    except ValidationFailed as exc:
+        result.flag(
+            np.ones(len(numbers), dtype=bool),
+            column.name,
+            f"header unit [{unit}] is not usable for this column: {exc.message} "
+            f"Give values in {column.unit} or another unit of the same quantity",
+        )
+        return numbers
+
+
+def _ranges(result: ValidatedTable, column: Column, numbers: pd.Series, values: pd.Series) -> None:
+    if column.low is None and column.high is None:
+        return
+    array = numbers.to_numpy()
+    with np.errstate(invalid="ignore"):
+        low = array < column.low if column.low is not None else np.zeros(len(array), bool)
+        high = array > column.high if column.high is not None else np.zeros(len(array), bool)
+    unit = f" {column.unit}" if column.unit else ""
+    bounds = (
+        f"between {column.low:g} and {column.high:g}"
+        if column.low is not None and column.high is not None
+        else f"at least {column.low:g}"
+        if column.low is not None
+        else f"at most {column.high:g}"
+    )
+    result.flag(
+        low | high, column.name, f"must be {bounds}{unit} (physically plausible range)", values
+    )
+
+
+def _datetimes(
+    result: ValidatedTable,
+    column: Column,
+    values: pd.Series,
+    missing: np.ndarray,
+    timezone: str | None,
+) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        if getattr(values.dt, "tz", None) is not None:
+            return values.dt.tz_convert("UTC")
+        if timezone is None:
+            result.flag(
+                ~missing,
+                column.name,
+                "timestamp has no time zone; store timestamps "
+                "with a zone offset or declare the zone of the file (--timezone)",
+                values,
+            )
+            return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+        return values.dt.tz_localize(timezone).dt.tz_convert("UTC")
+    text = values.astype("string").str.strip()
+    zoned = np.asarray(text.str.contains(_ZONE).fillna(False), dtype=bool) & ~missing
+    naive = ~zoned & ~missing
+    parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    if zoned.any():
+        parsed[zoned] = pd.to_datetime(text[zoned], utc=True, format="ISO8601", errors="coerce")
+    if naive.any():
+        if timezone is None:
+            result.flag(
+                naive,
+                column.name,
+                "timestamp has no time zone; add the offset "
+                "(e.g. 2026-03-01T08:00:00+09:00) or declare the zone of the file "
+                "(--timezone Asia/Tokyo)",
+                values,
+            )
+        else:
+            local = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+            parsed[naive] = local.dt.tz_localize(timezone).dt.tz_convert("UTC")
+    unparsed = ~missing & np.asarray(parsed.isna(), dtype=bool) & (zoned | (timezone is not None))
+    result.flag(unparsed, column.name, "is not an ISO 8601 timestamp", values)
+    return parsed
+
+
+def _column(
+    result: ValidatedTable, raw: RawTable, column: Column, timezone: str | None
+) -> pd.Series:
+    values = raw.frame[column.name]
+    missing = _missing(values)
+    if column.required:
+        result.flag(missing, column.name, "required value is missing", values)
+    if column.kind in ("float", "int"):
+        numbers = _numbers(result, column, values, missing)
+        numbers = _header_unit(result, column, raw.header_units.get(column.name), numbers)
+        _ranges(result, column, numbers, values)
+        return numbers
+    if column.kind == "datetime":
+        return _datetimes(result, column, values, missing, timezone)
+    if column.kind == "date":
+        dates = pd.to_datetime(values.where(~missing), format="ISO8601", errors="coerce")
+        result.flag(
+            ~missing & np.asarray(dates.isna(), dtype=bool),
+            column.name,
+            "is not an ISO 8601 date (YYYY-MM-DD)",
+            values,
+        )
+        return dates.dt.date.where(dates.notna(), None)
+    text = values.astype("string").str.strip().where(~missing, None)
+    if column.kind == "enum":
+        unknown = ~missing & ~np.asarray(text.isin(column.choices), dtype=bool)
+        result.flag(unknown, column.name, f"must be one of {', '.join(column.choices)}", values)
+    if column.kind == "list":
+        return text.map(
+            lambda v: (
+                [p.strip() for p in str(v).split(";") if p.strip()]
+                if v is not None and v is not pd.NA
+                else []
+            )
+        )
+    return text.astype(object).where(~missing, None)
+
+
+def _row_units(result: ValidatedTable, frame: pd.DataFrame) -> None:
+    value_column = _ROW_UNIT_VALUE.get(result.table)
+    if value_column is None or "unit" not in frame or value_column not in frame:
+        return
+    units = frame["unit"]
+    for unit in units.dropna().unique():
+        mask = np.asarray(units == unit, dtype=bool)
+        try:
+            target = canonical_unit(str(unit))
+            frame.loc[mask, value_column] = convert(
+                frame.loc[mask, value_column].to_numpy(), str(unit), target
+            )
+            frame.loc[mask, "unit"] = target
+        except ValidationFailed:
+            result.flag(
+                mask,
+                "unit",
+                f"unknown unit {unit!r}; use a unit such as degC, h, mL, "
+                "cell/mL, rpm, percent, mmol/L",
+                units,
+            )
+
+
+def _duplicates(result: ValidatedTable, frame: pd.DataFrame) -> None:
+    key = [k for k in result.schema.key if k in frame]
+    if not key:
+        return
+    hashable = frame[key].map(lambda v: tuple(v) if isinstance(v, list) else v)
+    duplicated = np.asarray(hashable.duplicated(keep="first"), dtype=bool)
+    if duplicated.any():
+        first = hashable.reset_index(drop=True).groupby(key, dropna=False, sort=False)
+        first_row = first.cumcount()  # 0 for first occurrences
+        keys_text = hashable.astype(str).agg(", ".join, axis=1)
+        result.flag(
+            duplicated & (first_row.to_numpy() > 0),
+            ", ".join(key),
+            "duplicated key: another row of this file has the same "
+            f"{', '.join(key)}; keep one row per key",
+            keys_text,
+        )
+
+
+def _time_order(result: ValidatedTable, frame: pd.DataFrame) -> None:
+    order = result.schema.ordered_by
+    if not order or any(c not in frame for c in order):
+        return
+    *groups, time = order
+    previous = frame.groupby(groups, sort=False, dropna=False)[time].shift()
+    with np.errstate(invalid="ignore"):
+        backwards = np.asarray(previous.notna() & (frame[time] < previous), dtype=bool)
+    result.flag(
+        backwards,
+        time,
+        f"time goes backwards within {', '.join(groups)}: rows of "
+        "one series must be in increasing time order",
+        frame[time].astype(str),
+    )
+
+
+def validate_table(raw: RawTable, *, timezone: str | None = None) -> ValidatedTable:
+    """Validate and convert one raw table.
+
+    Parameters
+    ----------
+    raw : RawTable
+        As read by :func:`saisei.ingestion.reader.read_file`.
+    timezone : str, optional
+        IANA zone of timestamps written without an offset (e.g. ``Asia/Tokyo``).
+
+    Returns
+    -------
+    ValidatedTable
+        Typed frame plus every problem found; rows with problems are flagged, not dropped.
+    """
+    schema = SCHEMAS[raw.table]
+    n = len(raw.frame)
+    result = ValidatedTable(
+        raw.table,
+        raw.source,
+        pd.DataFrame(index=raw.frame.index),
+        np.arange(1, n + 1),
+        np.zeros(n, dtype=bool),
+    )
+    if n == 0:
+        result.errors.append(
+            FieldError(
+                f"the file has no data rows; an empty {raw.table} file is rejected "
+                "(a logger file with no readings means the logger did not record)",
+                file=raw.source,
+            )
+        )
+        return result
+    known = {c.name for c in schema.columns}
+    for name in raw.frame.columns:
+        if name not in known and not (
+            schema.extra_prefix and str(name).startswith(schema.extra_prefix)
+        ):
+            result.errors.append(
+                FieldError(
+                    f"unknown column {name!r}; allowed: {', '.join(sorted(known))}"
+                    + (f", or {schema.extra_prefix}<name>" if schema.extra_prefix else ""),
+                    file=raw.source,
+                    field=str(name),
+                )
+            )
+            result.bad[:] = True
+    missing_columns = [c for c in schema.required if c not in raw.frame.columns]
+    for name in missing_columns:
+        result.errors.append(
+            FieldError(f"required column {name!r} is missing", file=raw.source, field=name)
+        )
+    if missing_columns:
+        result.bad[:] = True
+        return result
+    frame = pd.DataFrame(index=raw.frame.index)
+    for column in schema.columns:
+        if column.name in raw.frame.columns:
+            frame[column.name] = _column(result, raw, column, timezone)
+        else:
+            frame[column.name] = None
+    if schema.extra_prefix:
+        for name in raw.frame.columns:
+            if str(name).startswith(schema.extra_prefix):
+                frame[name] = raw.frame[name].where(
+                    ~pd.Series(_missing(raw.frame[name]), index=raw.frame.index), None
+                )
+    _row_units(result, frame)
+    _duplicates(result, frame)
+    _time_order(result, frame)
+    result.frame = frame.reset_index(drop=True)
+    return result

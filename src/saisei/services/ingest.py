@@ -1,0 +1,195 @@
+"""Importing an exchange folder (or one file) into the store.
+
+The import is one unit of work: every row lands or none does, unless a quarantine folder is
+given, in which case valid rows land and rejected rows are written there with their reasons.
+Importing the same content twice changes nothing; a changed value for an existing record is a
+correction and needs a reason, which the audit trail keeps with the old and new values.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from saisei.errors import FieldError, ValidationFailed
+from saisei.ingestion.reader import RawTable, discover, read_file
+from saisei.ingestion.schemas import TABLE_ORDER
+from saisei.ingestion.validate import ValidatedTable, validate_table
+from saisei.services._import_rows import RowImporter
+from saisei.services._import_series import SeriesImporter
+from saisei.services._processes import import_process_file
+from saisei.storage.store import Store
+
+__all__ = ["ImportReport", "TableReport", "import_path"]
+
+
+@dataclass
+class TableReport:
+    """What happened to one table of one file."""
+
+    table: str
+    source: str
+    rows: int = 0
+    inserted: int = 0
+    unchanged: int = 0
+    corrected: int = 0
+    rejected: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dictionary for JSON output."""
+        return dict(vars(self))
+
+
+@dataclass
+class ImportReport:
+    """Outcome of :func:`import_path`.
+
+    Attributes
+    ----------
+    ok : bool
+        True when nothing was rejected.
+    tables : list of TableReport
+        Per file and table.
+    errors : list of FieldError
+        Every problem found (rejected rows when a quarantine folder was given).
+    quarantine : str or None
+        Folder the rejected rows were written to.
+    seconds : float
+        Wall time of the import.
+    """
+
+    path: str
+    ok: bool = True
+    tables: list[TableReport] = field(default_factory=list)
+    errors: list[FieldError] = field(default_factory=list)
+    quarantine: str | None = None
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dictionary for JSON output."""
+        return {
+            "path": self.path,
+            "ok": self.ok,
+            "seconds": self.seconds,
+            "quarantine": self.quarantine,
+            "tables": [t.to_dict() for t in self.tables],
+            "errors": [
+                {
+                    "file": e.file,
+                    "row": e.row,
+                    "field": e.field,
+                    "value": None if e.value is None else str(e.value),
+                    "message": e.message,
+                }
+                for e in self.errors
+            ],
+        }
+
+
+def _read_all(path: Path, errors: list[FieldError]) -> tuple[list[RawTable], list[Path]]:
+    files, processes = discover(path)
+    raws: list[RawTable] = []
+    for file in files:
+        try:
+            raws.extend(read_file(file))
+        except ValidationFailed as exc:
+            errors.extend(exc.errors or [FieldError(exc.message, file=file.name)])
+    order = {name: i for i, name in enumerate(TABLE_ORDER)}
+    raws.sort(key=lambda r: order[r.table])
+    return raws, processes
+
+
+def _write_quarantine(folder: Path, tables: list[tuple[RawTable, ValidatedTable]]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for raw, validated in tables:
+        if not validated.bad.any():
+            continue
+        rejected = raw.frame.reset_index(drop=True)[validated.bad].copy()
+        rejected.insert(0, "_row", validated.rows[validated.bad])
+        rejected["_reason"] = [validated.reasons.get(int(i), "rejected") for i in rejected.index]
+        name = raw.source.replace("#", "-").rsplit(".", 1)[0]
+        rejected.to_csv(folder / f"{name}.rejected.csv", index=False)
+
+
+def import_path(
+    store: Store,
+    path: Path,
+    *,
+    actor: str,
+    reason: str | None = None,
+    timezone: str | None = None,
+    quarantine: Path | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> ImportReport:
+    """Import an exchange folder or file.
+
+    Parameters
+    ----------
+    store : Store
+        Where the data land.
+    path : Path
+        Exchange folder, or one ``.csv``/``.parquet``/``.xlsx``/``.yaml`` file.
+    actor : str
+        User id recorded in the audit trail.
+    reason : str, optional
+        Reason for corrections (changed values of existing records); required if any.
+    timezone : str, optional
+        IANA zone of timestamps written without an offset.
+    quarantine : Path, optional
+        Land the valid rows and write rejected rows with their reasons here. Without it, any
+        problem rejects the whole import and nothing is stored.
+    progress : callable, optional
+        Called as ``progress(table, rows_done)`` while importing.
+
+    Raises
+    ------
+    ValidationFailed
+        With every problem (file, row, column, value, rule, fix) when the import is refused.
+    """
+    started = time.perf_counter()
+    report = ImportReport(path=str(path), quarantine=str(quarantine) if quarantine else None)
+    raws, process_files = _read_all(path, report.errors)
+    validated = [(raw, validate_table(raw, timezone=timezone)) for raw in raws]
+    series = SeriesImporter(store, reason=reason)
+    try:
+        with store.unit_of_work(
+            actor=actor, source="import", reason=reason or f"import of {path.name}"
+        ) as uow:
+            for file in process_files:
+                report.errors.extend(import_process_file(uow.session, file))
+            rows = RowImporter(uow.session, reason=reason)
+            for _raw, table in validated:
+                table_report = TableReport(table.table, table.source, rows=len(table.frame))
+                if table.table in ("timeseries", "shipment_logs"):
+                    series.run(uow.session, rows.resolver, table, table_report)
+                else:
+                    rows.run(table, table_report)
+                report.errors.extend(table.errors)
+                table_report.rejected = int(table.bad.sum())
+                report.tables.append(table_report)
+                if progress is not None:
+                    progress(table.table, len(table.frame))
+            corrections = rows.corrections_without_reason + series.corrections_without_reason
+            report.ok = not report.errors
+            if not report.ok and quarantine is None:
+                raise ValidationFailed(
+                    f"Import of {path} refused: {len(report.errors)} problem(s). Nothing was "
+                    "stored. Fix the files, or pass --quarantine DIR to land the valid rows.",
+                    report.errors,
+                )
+            if corrections:
+                raise ValidationFailed(
+                    f"Import of {path} would change stored values; pass --reason to record "
+                    "why. Nothing was stored.",
+                    corrections,
+                )
+    except BaseException:
+        series.discard_written()
+        raise
+    if quarantine is not None:
+        _write_quarantine(quarantine, validated)
+    report.seconds = time.perf_counter() - started
+    return report
