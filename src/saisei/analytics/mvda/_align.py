@@ -25,8 +25,9 @@ from saisei.errors import ValidationFailed
 from ._batchdata import DEFAULT_COLUMNS, check_columns
 
 
-def _lots(frame: pd.DataFrame, columns: tuple[str, str, str, str], owner: str
-          ) -> list[tuple[Any, pd.DataFrame]]:
+def _lots(
+    frame: pd.DataFrame, columns: tuple[str, str, str, str], owner: str
+) -> list[tuple[Any, pd.DataFrame]]:
     """Per lot: a wide table (index t ascending, one column per variable)."""
     if not isinstance(frame, pd.DataFrame):
         raise ValidationFailed(
@@ -38,21 +39,30 @@ def _lots(frame: pd.DataFrame, columns: tuple[str, str, str, str], owner: str
     absent = [c for c in (lot, time, variable, value) if c not in frame.columns]
     if absent:
         raise ValidationFailed(f"{owner} needs the columns {absent} in the batch table.")
-    wide = frame.pivot_table(index=[lot, time], columns=variable, values=value,
-                             aggfunc="mean", dropna=False, sort=True)
-    return [(key, group.droplevel(0)) for key, group in wide.groupby(level=0, sort=False)]
+    wide = frame.pivot_table(
+        index=[lot, time], columns=variable, values=value, aggfunc="mean", dropna=False, sort=True
+    )
+    return [(key, group.droplevel(0).dropna(how="all"))
+            for key, group in wide.groupby(level=0, sort=False)]
 
 
-def _long(records: list[tuple[Any, np.ndarray, list[str], np.ndarray]],
-          columns: tuple[str, str, str, str]) -> pd.DataFrame:
+def _long(
+    records: list[tuple[Any, np.ndarray, list[str], np.ndarray]], columns: tuple[str, str, str, str]
+) -> pd.DataFrame:
     lot, time, variable, value = columns
     parts = []
     for key, grid, names, values in records:
         j, k = values.shape
-        parts.append(pd.DataFrame({
-            lot: [key] * (j * k), time: np.repeat(grid, k),
-            variable: np.tile(np.asarray(names, dtype=object), j), value: values.reshape(-1),
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    lot: [key] * (j * k),
+                    time: np.repeat(grid, k),
+                    variable: np.tile(np.asarray(names, dtype=object), j),
+                    value: values.reshape(-1),
+                }
+            )
+        )
     if not parts:
         return pd.DataFrame(columns=list(columns))
     out = pd.concat(parts, ignore_index=True)
@@ -81,8 +91,9 @@ class MaturityAligner:
         self.variable = variable
         self.grid = grid
 
-    def fit(self, data: pd.DataFrame, columns: tuple[str, str, str, str] = DEFAULT_COLUMNS
-            ) -> MaturityAligner:
+    def fit(
+        self, data: pd.DataFrame, columns: tuple[str, str, str, str] = DEFAULT_COLUMNS
+    ) -> MaturityAligner:
         """Set the grid from reference batches."""
         lots = _lots(data, columns, type(self).__name__)
         spans = [self._maturity(wide) for _, wide in lots]
@@ -108,8 +119,12 @@ class MaturityAligner:
         values = wide[self.variable].to_numpy(dtype=float)
         return np.fmax.accumulate(values)
 
-    def transform(self, data: pd.DataFrame, columns: tuple[str, str, str, str] = DEFAULT_COLUMNS,
-                  partial: bool = False) -> pd.DataFrame:
+    def transform(
+        self,
+        data: pd.DataFrame,
+        columns: tuple[str, str, str, str] = DEFAULT_COLUMNS,
+        partial: bool = False,
+    ) -> pd.DataFrame:
         """Long table on the maturity grid; grid points a batch has not reached are absent."""
         records = []
         for key, wide in _lots(data, columns, type(self).__name__):
@@ -131,14 +146,16 @@ class MaturityAligner:
             records.append((key, self.grid_, names, values))
         return _long(records, check_columns(columns, type(self).__name__))
 
-    def fit_transform(self, data: pd.DataFrame,
-                      columns: tuple[str, str, str, str] = DEFAULT_COLUMNS) -> pd.DataFrame:
+    def fit_transform(
+        self, data: pd.DataFrame, columns: tuple[str, str, str, str] = DEFAULT_COLUMNS
+    ) -> pd.DataFrame:
         """``fit`` then ``transform`` the reference batches."""
         return self.fit(data, columns).transform(data, columns)
 
 
-def dtw_path(cost: np.ndarray, *, band: float | None = None, open_end: bool = False
-             ) -> tuple[np.ndarray, np.ndarray]:
+def dtw_path(
+    cost: np.ndarray, *, band: float | None = None, open_end: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Warping path of a local cost matrix (n x m), steps (1,0), (0,1), (1,1).
 
     ``band``: Sakoe-Chiba window as a fraction of the reference length. ``open_end``: the path
@@ -216,8 +233,14 @@ class DTWAligner:
     variables_ : list of str
     """
 
-    def __init__(self, reference: Any = None, *, n_iter: int = 3, band: float | None = None,
-                 warp_variable: str | None = None) -> None:
+    def __init__(
+        self,
+        reference: Any = None,
+        *,
+        n_iter: int = 3,
+        band: float | None = None,
+        warp_variable: str | None = None,
+    ) -> None:
         self.reference = reference
         self.n_iter = n_iter
         self.band = band
@@ -235,8 +258,9 @@ class DTWAligner:
         return dtw_path(np.clip(cost, 0.0, None), band=self.band, open_end=open_end)
 
     @staticmethod
-    def _average_onto(values: np.ndarray, path_i: np.ndarray, path_j: np.ndarray,
-                      length: int) -> np.ndarray:
+    def _average_onto(
+        values: np.ndarray, path_i: np.ndarray, path_j: np.ndarray, length: int
+    ) -> np.ndarray:
         sums = np.zeros((length, values.shape[1]))
         counts = np.zeros((length, values.shape[1]))
         obs = ~np.isnan(values[path_i])
@@ -245,8 +269,9 @@ class DTWAligner:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(counts > 0, sums / counts, np.nan)
 
-    def fit(self, data: pd.DataFrame, columns: tuple[str, str, str, str] = DEFAULT_COLUMNS
-            ) -> DTWAligner:
+    def fit(
+        self, data: pd.DataFrame, columns: tuple[str, str, str, str] = DEFAULT_COLUMNS
+    ) -> DTWAligner:
         """Choose the reference and refine the weights on reference batches."""
         lots = _lots(data, columns, type(self).__name__)
         if not lots:
@@ -273,10 +298,9 @@ class DTWAligner:
         self.weights_ = np.ones(k)
         scaled = [self._scaled(wide) for _, wide in lots]
         for _ in range(int(self.n_iter)):
-            aligned = np.stack([
-                self._average_onto(x, *self._align_one(x, False), self.grid_.size)
-                for x in scaled
-            ])
+            aligned = np.stack(
+                [self._average_onto(x, *self._align_one(x, False), self.grid_.size) for x in scaled]
+            )
             average = np.nanmean(aligned, axis=0)
             spread = np.nanmean(np.nansum((aligned - average) ** 2, axis=1), axis=0)
             inverse = np.where(spread > 0, 1.0 / np.where(spread > 0, spread, 1.0), 0.0)
@@ -285,8 +309,12 @@ class DTWAligner:
             self.reference_ = np.nan_to_num(average)
         return self
 
-    def transform(self, data: pd.DataFrame, columns: tuple[str, str, str, str] = DEFAULT_COLUMNS,
-                  partial: bool = False) -> pd.DataFrame:
+    def transform(
+        self,
+        data: pd.DataFrame,
+        columns: tuple[str, str, str, str] = DEFAULT_COLUMNS,
+        partial: bool = False,
+    ) -> pd.DataFrame:
         """Long table on the reference time axis; ``partial`` aligns running batches (open end)."""
         records = []
         for key, wide in _lots(data, columns, type(self).__name__):
@@ -302,7 +330,8 @@ class DTWAligner:
             records.append((key, self.grid_[:length], names, values))
         return _long(records, check_columns(columns, type(self).__name__))
 
-    def fit_transform(self, data: pd.DataFrame,
-                      columns: tuple[str, str, str, str] = DEFAULT_COLUMNS) -> pd.DataFrame:
+    def fit_transform(
+        self, data: pd.DataFrame, columns: tuple[str, str, str, str] = DEFAULT_COLUMNS
+    ) -> pd.DataFrame:
         """``fit`` then ``transform`` the reference batches."""
         return self.fit(data, columns).transform(data, columns)

@@ -154,8 +154,9 @@ class BatchEvolutionModel(BaseEstimator):
         )
         self.n_components_ = self.pca_.n_components_
         a = self.n_components_
-        diagnosis = self.pca_._diagnose_scaled(self.pca_._scale(rows[present]),
-                                                pd.RangeIndex(int(present.sum())))
+        diagnosis = self.pca_._diagnose_scaled(
+            self.pca_._scale(rows[present]), pd.RangeIndex(int(present.sum()))
+        )
         scores = np.full((b * j, a), np.nan)
         spe = np.full(b * j, np.nan)
         scores[present], spe[present] = diagnosis.scores, diagnosis.spe
@@ -194,8 +195,14 @@ class BatchEvolutionModel(BaseEstimator):
     def limits_frame(self) -> pd.DataFrame:
         """Limits and score trajectories along maturity, one row per grid time."""
         ensure_fitted(self)
-        frame = pd.DataFrame({"t": self.times_, "t2_limit": self.t2_limits_,
-                              "spe_limit": self.spe_limits_, "n_reference": self.n_reference_})
+        frame = pd.DataFrame(
+            {
+                "t": self.times_,
+                "t2_limit": self.t2_limits_,
+                "spe_limit": self.spe_limits_,
+                "n_reference": self.n_reference_,
+            }
+        )
         for a in range(self.n_components_):
             frame[f"score_{a + 1}_mean"] = self.score_mean_[:, a]
             frame[f"score_{a + 1}_std"] = self.score_std_[:, a]
@@ -236,14 +243,24 @@ class BatchEvolutionModel(BaseEstimator):
         x_dev = np.where(observed, Xs - self.score_mean_[grid] @ P.T, 0.0)
         t2_contrib = x_dev * (weights @ pca._rotation.T)
         t2_lim, spe_lim = self.t2_limits_[grid], self.spe_limits_[grid]
-        tops = top_contributors(t2 / t2_lim, diagnosis.spe / spe_lim, t2_contrib,
-                                diagnosis.spe_contributions, self.variables_, self.n_top)
-        frame = pd.DataFrame({
-            "lot": np.asarray(cube.lots, dtype=object)[lot_of],
-            "t": time_of,
-            "t2": t2, "t2_limit": t2_lim,
-            "spe": diagnosis.spe, "spe_limit": spe_lim,
-        })
+        tops = top_contributors(
+            t2 / t2_lim,
+            diagnosis.spe / spe_lim,
+            t2_contrib,
+            diagnosis.spe_contributions,
+            self.variables_,
+            self.n_top,
+        )
+        frame = pd.DataFrame(
+            {
+                "lot": np.asarray(cube.lots, dtype=object)[lot_of],
+                "t": time_of,
+                "t2": t2,
+                "t2_limit": t2_lim,
+                "spe": diagnosis.spe,
+                "spe_limit": spe_lim,
+            }
+        )
         frame["t2_alarm"] = frame["t2"] > frame["t2_limit"]
         frame["spe_alarm"] = frame["spe"] > frame["spe_limit"]
         frame["alarm"] = frame["t2_alarm"] | frame["spe_alarm"]
@@ -392,8 +409,7 @@ class BatchLevelModel(BaseEstimator):
         names = ("y",) if Y.shape[1] == 1 else tuple(f"y{i}" for i in range(Y.shape[1]))
         return Y, names
 
-    def _partial(self, data: Any, up_to: float | None) -> tuple[BatchCube, np.ndarray,
-                                                                  np.ndarray]:
+    def _partial(self, data: Any, up_to: float | None) -> tuple[BatchCube, np.ndarray, np.ndarray]:
         """Scaled rows on the model grid with the unseen future set to NaN; last time index."""
         cube = _prepare(self, data, fitting=False)
         b = cube.values.shape[0]
@@ -440,13 +456,24 @@ class BatchLevelModel(BaseEstimator):
         t2c = np.where(observed, Xs, 0.0) * ((scores * inv_var) @ model._rotation.T)
         per_var_t2 = t2c.reshape(b, j, k).sum(axis=1)
         per_var_spe = (resid**2).reshape(b, j, k).sum(axis=1)
-        tops = top_contributors(t2 / model.t2_limit_, spe / spe_limit, per_var_t2, per_var_spe,
-                                self.variables_, self.n_top)
-        frame = pd.DataFrame({
-            "lot": list(cube.lots),
-            "t": np.where(last >= 0, self.times_[np.maximum(last, 0)], np.nan),
-            "t2": t2, "t2_limit": model.t2_limit_, "spe": spe, "spe_limit": spe_limit,
-        })
+        tops = top_contributors(
+            t2 / model.t2_limit_,
+            spe / spe_limit,
+            per_var_t2,
+            per_var_spe,
+            self.variables_,
+            self.n_top,
+        )
+        frame = pd.DataFrame(
+            {
+                "lot": list(cube.lots),
+                "t": np.where(last >= 0, self.times_[np.maximum(last, 0)], np.nan),
+                "t2": t2,
+                "t2_limit": model.t2_limit_,
+                "spe": spe,
+                "spe_limit": spe_limit,
+            }
+        )
         frame["t2_alarm"] = frame["t2"] > frame["t2_limit"]
         frame["spe_alarm"] = frame["spe"] > frame["spe_limit"]
         frame["alarm"] = frame["t2_alarm"] | frame["spe_alarm"]
@@ -472,5 +499,6 @@ class BatchLevelModel(BaseEstimator):
         model = self.model_
         scores = self._scores(Xs, last)
         Y = (scores @ model.y_loadings_.T) * model.y_scale_ + model.y_mean_
-        return pd.DataFrame(Y, index=pd.Index(list(cube.lots), name="lot"),
-                            columns=list(self.targets_))
+        return pd.DataFrame(
+            Y, index=pd.Index(list(cube.lots), name="lot"), columns=list(self.targets_)
+        )

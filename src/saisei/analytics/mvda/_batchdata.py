@@ -29,8 +29,11 @@ class BatchCube:
 
 def check_columns(columns: object, owner: str) -> tuple[str, str, str, str]:
     """Validate the ``columns`` parameter: names of the lot, time, variable, value columns."""
-    if (not isinstance(columns, tuple | list) or len(columns) != 4
-            or not all(isinstance(c, str) for c in columns)):
+    if (
+        not isinstance(columns, tuple | list)
+        or len(columns) != 4
+        or not all(isinstance(c, str) for c in columns)
+    ):
         raise ValidationFailed(
             f"The 'columns' parameter of {owner} must be four column names (lot, time, "
             f"variable, value). Got {columns!r} instead."
@@ -38,8 +41,12 @@ def check_columns(columns: object, owner: str) -> tuple[str, str, str, str]:
     return (columns[0], columns[1], columns[2], columns[3])
 
 
-def to_cube(data: Any, columns: tuple[str, str, str, str], owner: str,
-            variables: tuple[str, ...] | None = None) -> BatchCube:
+def to_cube(
+    data: Any,
+    columns: tuple[str, str, str, str],
+    owner: str,
+    variables: tuple[str, ...] | None = None,
+) -> BatchCube:
     """Read a long DataFrame or a 3-D array into a :class:`BatchCube`.
 
     A 3-D array is taken as already aligned: lots 0..B-1, times 0..J-1, variables x0..x(K-1)
@@ -61,12 +68,17 @@ def to_cube(data: Any, columns: tuple[str, str, str, str], owner: str,
         raise ValidationFailed(
             f"{owner} was fitted on {len(names)} variables; the array has {array.shape[2]}."
         )
-    return BatchCube(array, tuple(range(array.shape[0])), np.arange(array.shape[1], dtype=float),
-                     tuple(names))
+    return BatchCube(
+        array, tuple(range(array.shape[0])), np.arange(array.shape[1], dtype=float), tuple(names)
+    )
 
 
-def _cube_from_long(frame: pd.DataFrame, columns: tuple[str, str, str, str], owner: str,
-                    variables: tuple[str, ...] | None) -> BatchCube:
+def _cube_from_long(
+    frame: pd.DataFrame,
+    columns: tuple[str, str, str, str],
+    owner: str,
+    variables: tuple[str, ...] | None,
+) -> BatchCube:
     lot, time, variable, value = columns
     absent = [c for c in columns if c not in frame.columns]
     if absent:
@@ -78,19 +90,30 @@ def _cube_from_long(frame: pd.DataFrame, columns: tuple[str, str, str, str], own
     times = pd.to_numeric(frame[time], errors="coerce")
     bad = frame.index[(times.isna()) | (values.isna() & frame[value].notna())]
     if len(bad):
-        errors = [FieldError("must be a number", row=int(i) if isinstance(i, int) else None,
-                             field=time if pd.isna(times.loc[i]) else value,
-                             value=frame.loc[i, time] if pd.isna(times.loc[i])
-                             else frame.loc[i, value]) for i in bad[:20]]
+        errors = [
+            FieldError(
+                "must be a number",
+                row=int(i) if isinstance(i, int) else None,
+                field=time if pd.isna(times.loc[i]) else value,
+                value=frame.loc[i, time] if pd.isna(times.loc[i]) else frame.loc[i, value],
+            )
+            for i in bad[:20]
+        ]
         raise ValidationFailed(
             f"{owner}: {len(bad)} rows of the batch table have a time or value that is not a "
-            "number.", errors,
+            "number.",
+            errors,
         )
     if np.isinf(values.to_numpy(dtype=float, na_value=np.nan)).any():
         raise ValidationFailed(f"{owner}: the batch table contains infinite values.")
-    tidy = pd.DataFrame({"lot": frame[lot].to_numpy(), "t": times.to_numpy(dtype=float),
-                         "variable": frame[variable].astype(str).to_numpy(),
-                         "value": values.to_numpy(dtype=float, na_value=np.nan)})
+    tidy = pd.DataFrame(
+        {
+            "lot": frame[lot].to_numpy(),
+            "t": times.to_numpy(dtype=float),
+            "variable": frame[variable].astype(str).to_numpy(),
+            "value": values.to_numpy(dtype=float, na_value=np.nan),
+        }
+    )
     duplicated = tidy.duplicated(["lot", "t", "variable"], keep=False)
     if duplicated.any():
         first = tidy[duplicated].iloc[0]
@@ -116,14 +139,17 @@ def _cube_from_long(frame: pd.DataFrame, columns: tuple[str, str, str, str], own
     return BatchCube(cube, lots, grid.astype(float), tuple(names))
 
 
-def cube_to_long(cube: BatchCube, columns: tuple[str, str, str, str] = DEFAULT_COLUMNS
-                 ) -> pd.DataFrame:
+def cube_to_long(
+    cube: BatchCube, columns: tuple[str, str, str, str] = DEFAULT_COLUMNS
+) -> pd.DataFrame:
     """The inverse of :func:`to_cube`: one row per observed (lot, t, variable)."""
     b, j, k = cube.values.shape
-    frame = pd.DataFrame({
-        columns[0]: np.repeat(np.asarray(cube.lots, dtype=object), j * k),
-        columns[1]: np.tile(np.repeat(cube.times, k), b),
-        columns[2]: np.tile(np.asarray(cube.variables, dtype=object), b * j),
-        columns[3]: cube.values.reshape(-1),
-    })
+    frame = pd.DataFrame(
+        {
+            columns[0]: np.repeat(np.asarray(cube.lots, dtype=object), j * k),
+            columns[1]: np.tile(np.repeat(cube.times, k), b),
+            columns[2]: np.tile(np.asarray(cube.variables, dtype=object), b * j),
+            columns[3]: cube.values.reshape(-1),
+        }
+    )
     return frame[frame[columns[3]].notna()].reset_index(drop=True)

@@ -93,8 +93,9 @@ def spe_limit_from_moments(spe_values: np.ndarray, alpha: float) -> float:
     return float(v / (2 * m) * stats.chi2.ppf(1 - alpha, 2 * m * m / v))
 
 
-def dmodx_limit(n_components: int, n_samples: int, n_features: int, alpha: float,
-                centred: bool = True) -> float:
+def dmodx_limit(
+    n_components: int, n_samples: int, n_features: int, alpha: float, centred: bool = True
+) -> float:
     """Critical value of normalised DModX, as SIMCA computes it.
 
     ``sqrt(F(1 - alpha; K - A, (N - A - A0)(K - A)))`` with ``A0 = 1`` for centred data
@@ -109,8 +110,9 @@ def dmodx_limit(n_components: int, n_samples: int, n_features: int, alpha: float
     return float(np.sqrt(stats.f.ppf(1 - alpha, df1, df2)))
 
 
-def dmodx_s0(residual_ss: float, n_components: int, n_samples: int, n_features: int,
-             centred: bool = True) -> float:
+def dmodx_s0(
+    residual_ss: float, n_components: int, n_samples: int, n_features: int, centred: bool = True
+) -> float:
     """SIMCA's pooled residual standard deviation ``s0`` of the training set.
 
     ``s0 = sqrt(sum(E^2) / ((N - A - A0)(K - A)))``.

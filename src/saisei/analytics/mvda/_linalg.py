@@ -105,8 +105,9 @@ def _outer_rows(M: np.ndarray) -> np.ndarray:
     return (M[:, :, None] * M[:, None, :]).reshape(M.shape[0], -1)
 
 
-def _masked_grams(base: np.ndarray, missing: scipy.sparse.csr_matrix, factor: np.ndarray,
-                  n_rows: int, a: int) -> np.ndarray:
+def _masked_grams(
+    base: np.ndarray, missing: scipy.sparse.csr_matrix, factor: np.ndarray, n_rows: int, a: int
+) -> np.ndarray:
     """``factor' diag(observed_i) factor`` for every row i of ``missing``.
 
     Computed as the full Gram ``base`` minus the outer products of the missing entries, which

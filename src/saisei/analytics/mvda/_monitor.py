@@ -29,7 +29,11 @@ _CHUNK_ROWS = 4096
 def as_float_matrix(estimator: Any, X: Any, *, reset: bool, min_samples: int = 1) -> np.ndarray:
     """Validate ``X`` the scikit-learn way: 2-D, numeric, NaN allowed, infinity refused."""
     return validate_data(
-        estimator, X, reset=reset, dtype=np.float64, ensure_all_finite="allow-nan",
+        estimator,
+        X,
+        reset=reset,
+        dtype=np.float64,
+        ensure_all_finite="allow-nan",
         ensure_min_samples=min_samples,
     )
 
@@ -104,8 +108,11 @@ class LatentMonitorMixin:
                 resid_cov_eigs = _residual_eigenvalues(E, dof)
                 if cov is None and k <= n:
                     cov = (Xs.T @ Xs) / dof
-            support = (TsrSupport(self._rotation, cov=cov) if cov is not None
-                       else TsrSupport(self._rotation, data=Xs.copy()))
+            support = (
+                TsrSupport(self._rotation, cov=cov)
+                if cov is not None
+                else TsrSupport(self._rotation, data=Xs.copy())
+            )
         else:
             observed = ~missing
             X0 = np.where(observed, Xs, 0.0)
@@ -141,8 +148,7 @@ class LatentMonitorMixin:
         return apply_scaling(X, self.mean_, self.scale_)
 
     def _scores_of_scaled(self, Xs: np.ndarray) -> np.ndarray:
-        return project(Xs, self._rotation, self._xloadings, method=self.projection,
-                       tsr=self._tsr)
+        return project(Xs, self._rotation, self._xloadings, method=self.projection, tsr=self._tsr)
 
     def _feature_names(self) -> tuple[str, ...]:
         names = getattr(self, "feature_names_in_", None)
@@ -220,10 +226,18 @@ class LatentMonitorMixin:
         with np.errstate(invalid="ignore", divide="ignore"):
             dmodx = np.sqrt(spe / dof) / self.dmodx_s0_
         return MonitorDiagnosis(
-            scores=scores, t2=t2, spe=spe, dmodx=dmodx,
-            t2_limit=self.t2_limit_, spe_limit=self.spe_limit_, dmodx_limit=self.dmodx_limit_,
-            t2_contributions=t2c, residuals=Xs, n_observed=n_observed,
-            feature_names=self._feature_names(), index=index,
+            scores=scores,
+            t2=t2,
+            spe=spe,
+            dmodx=dmodx,
+            t2_limit=self.t2_limit_,
+            spe_limit=self.spe_limit_,
+            dmodx_limit=self.dmodx_limit_,
+            t2_contributions=t2c,
+            residuals=Xs,
+            n_observed=n_observed,
+            feature_names=self._feature_names(),
+            index=index,
         )
 
     def transform(self, X: Any) -> np.ndarray:

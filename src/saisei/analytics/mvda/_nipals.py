@@ -72,7 +72,11 @@ def pls_complete(X: np.ndarray, Y: np.ndarray, n_components: int) -> PlsFit:
 
 
 def pls_nipals_missing(
-    X: np.ndarray, Y: np.ndarray, n_components: int, *, tol: float = 1e-10,
+    X: np.ndarray,
+    Y: np.ndarray,
+    n_components: int,
+    *,
+    tol: float = 1e-10,
     max_iter: int = 500,
 ) -> PlsFit:
     """NIPALS PLS of scaled ``X`` and ``Y`` with NaN for missing cells."""

@@ -19,8 +19,9 @@ from ._validation import check_alpha, check_blocks, check_choice, check_int, che
 PCA_PROJECTIONS = ("tsr", "pmp")
 
 
-class PCAMonitor(LatentMonitorMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
-                 BaseEstimator):
+class PCAMonitor(
+    LatentMonitorMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     """Principal component model of normal operation, for multivariate monitoring.
 
     Centres and scales the data, fits a PCA (exactly for complete data, by alternating least
@@ -150,8 +151,9 @@ class PCAMonitor(LatentMonitorMixin, ClassNamePrefixFeaturesOutMixin, Transforme
         self._check_params()
         X = as_float_matrix(self, X, reset=True, min_samples=2)
         n, k = X.shape
-        labels = check_blocks(self.blocks, k, type(self).__name__,
-                              getattr(self, "feature_names_in_", None))
+        labels = check_blocks(
+            self.blocks, k, type(self).__name__, getattr(self, "feature_names_in_", None)
+        )
         self.mean_, self.scale_ = fit_scaling(X, self.scale, labels)
         Xs = apply_scaling(X, self.mean_, self.scale_)
         has_missing = bool(np.isnan(Xs).any())
@@ -189,9 +191,11 @@ class PCAMonitor(LatentMonitorMixin, ClassNamePrefixFeaturesOutMixin, Transforme
             self.explained_variance_ / total_variance if total_variance > 0 else np.zeros(a)
         )
         self._fit_residual_model(
-            Xs, fit.scores,
+            Xs,
+            fit.scores,
             cov=fit.covariance,
-            residual_eigenvalues=None if has_missing or fit.covariance is None
+            residual_eigenvalues=None
+            if has_missing or fit.covariance is None
             else fit.eigenvalues[a:],
             centred=self.scale != "none",
         )

@@ -23,8 +23,13 @@ from ._select import MAX_AUTO_COMPONENTS, count_from_q2, cumulative_q2, folds_of
 from ._validation import check_alpha, check_blocks, check_choice, check_int, check_scale
 
 
-class PLSMonitor(LatentMonitorMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
-                 RegressorMixin, BaseEstimator):
+class PLSMonitor(
+    LatentMonitorMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    RegressorMixin,
+    BaseEstimator,
+):
     """PLS regression model of normal operation: predicts Y and monitors X.
 
     Parameters
@@ -145,8 +150,9 @@ class PLSMonitor(LatentMonitorMixin, ClassNamePrefixFeaturesOutMixin, Transforme
                 "quality data as y."
             )
         X = as_float_matrix(self, X, reset=True, min_samples=2)
-        Y = check_array(y, input_name="y", dtype=np.float64, ensure_2d=False,
-                        ensure_all_finite="allow-nan")
+        Y = check_array(
+            y, input_name="y", dtype=np.float64, ensure_2d=False, ensure_all_finite="allow-nan"
+        )
         self._predict_1d = Y.ndim == 1
         Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
         n, k = X.shape
@@ -160,8 +166,9 @@ class PLSMonitor(LatentMonitorMixin, ClassNamePrefixFeaturesOutMixin, Transforme
                 f"PLSMonitor needs one row of y per row of X: X has {n} rows, y has "
                 f"{Y.shape[0]}. Pass matching rows."
             )
-        labels = check_blocks(self.blocks, k, type(self).__name__,
-                              getattr(self, "feature_names_in_", None))
+        labels = check_blocks(
+            self.blocks, k, type(self).__name__, getattr(self, "feature_names_in_", None)
+        )
         self.mean_, self.scale_ = fit_scaling(X, self.scale, labels)
         self.y_mean_, self.y_scale_ = fit_scaling(Y, self.scale)
         Xs = apply_scaling(X, self.mean_, self.scale_)
@@ -186,8 +193,14 @@ class PLSMonitor(LatentMonitorMixin, ClassNamePrefixFeaturesOutMixin, Transforme
         else:
             a = a_max if self.n_components is not None else 1
         if a < a_max:
-            fit = PlsFit(fit.weights[:, :a], fit.x_loadings[:, :a], fit.y_loadings[:, :a],
-                         fit.rotation[:, :a], fit.scores[:, :a], fit.n_iter)
+            fit = PlsFit(
+                fit.weights[:, :a],
+                fit.x_loadings[:, :a],
+                fit.y_loadings[:, :a],
+                fit.rotation[:, :a],
+                fit.scores[:, :a],
+                fit.n_iter,
+            )
         self._store(fit, Xs, Ys, a)
         return self
 
@@ -197,8 +210,9 @@ class PLSMonitor(LatentMonitorMixin, ClassNamePrefixFeaturesOutMixin, Transforme
             return pls_nipals_missing(Xs, Ys, a)
         return pls_complete(Xs, Ys, a)
 
-    def _cross_validate(self, Xs: np.ndarray, Ys: np.ndarray, full: PlsFit,
-                        a_max: int) -> np.ndarray:
+    def _cross_validate(
+        self, Xs: np.ndarray, Ys: np.ndarray, full: PlsFit, a_max: int
+    ) -> np.ndarray:
         """Q2 per component: global scaling, interleaved folds, PRESS over observed Y."""
         n = Xs.shape[0]
         press = np.zeros(a_max)

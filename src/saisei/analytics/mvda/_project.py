@@ -40,8 +40,9 @@ class TsrSupport:
     data ``data`` (N x K, kept when K > N); the scale of either cancels out of the estimator.
     """
 
-    def __init__(self, rotation: np.ndarray, *, cov: np.ndarray | None = None,
-                 data: np.ndarray | None = None) -> None:
+    def __init__(
+        self, rotation: np.ndarray, *, cov: np.ndarray | None = None, data: np.ndarray | None = None
+    ) -> None:
         self.cov = cov
         self.data = data
         if cov is not None:
@@ -126,8 +127,9 @@ def _tsr_few(X0: np.ndarray, miss: np.ndarray, R: np.ndarray, tsr: TsrSupport) -
     return scores
 
 
-def _tsr_by_pattern(X0: np.ndarray, miss: np.ndarray, R: np.ndarray,
-                    tsr: TsrSupport | None) -> np.ndarray:
+def _tsr_by_pattern(
+    X0: np.ndarray, miss: np.ndarray, R: np.ndarray, tsr: TsrSupport | None
+) -> np.ndarray:
     """TSR computed once for each distinct pattern of missing cells."""
     assert tsr is not None
     packed = np.packbits(miss, axis=1)

@@ -85,14 +85,19 @@ class MonitorDiagnosis:
         contributions).
         """
         return top_contributors(
-            self.t2 / self.t2_limit, self.spe / self.spe_limit,
-            self.t2_contributions, self.spe_contributions, self.feature_names, n,
+            self.t2 / self.t2_limit,
+            self.spe / self.spe_limit,
+            self.t2_contributions,
+            self.spe_contributions,
+            self.feature_names,
+            n,
         )
 
     def to_frame(self, n_top: int = 3) -> pd.DataFrame:
         """One row per input row: scores, statistics, limits, alarms and top contributors."""
         frame = pd.DataFrame(
-            self.scores, index=self.index,
+            self.scores,
+            index=self.index,
             columns=[f"score_{a + 1}" for a in range(self.scores.shape[1])],
         )
         frame["t2"] = self.t2

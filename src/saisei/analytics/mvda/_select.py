@@ -128,7 +128,7 @@ def select_pca_components(
             model = pca_complete(X[train], min(a_max, train.size - 1))
             fold_press = _press_pca_rows(X[test], model.loadings)
             press[: fold_press.size] += fold_press
-            press[fold_press.size:] = np.inf
+            press[fold_press.size :] = np.inf
         ss = _residual_ss(X, pca_complete(X, a_max), a_max)
         with np.errstate(divide="ignore", invalid="ignore"):
             q2 = 1.0 - press / ss[:-1]
@@ -147,8 +147,7 @@ def select_pca_components(
         q2_values.append(1.0 - press_a / previous_ss if previous_ss > 0 else -np.inf)
         if not q2_values[-1] > 0:
             break
-        previous_ss = float(_residual_ss(X, als_missing(X, a, tol=tol, max_iter=max_iter),
-                                         a)[-1])
+        previous_ss = float(_residual_ss(X, als_missing(X, a, tol=tol, max_iter=max_iter), a)[-1])
     q2 = np.asarray(q2_values)
     return count_from_q2(q2), q2
 

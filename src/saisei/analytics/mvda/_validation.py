@@ -34,11 +34,7 @@ def check_int(
     """Return ``value`` as an int >= ``minimum`` (or None when allowed)."""
     if value is None and allow_none:
         return None
-    if (
-        not isinstance(value, numbers.Integral)
-        or isinstance(value, bool)
-        or int(value) < minimum
-    ):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or int(value) < minimum:
         extra = " or None" if allow_none else ""
         raise ValidationFailed(
             f"The '{name}' parameter of {owner} must be an int >= {minimum}{extra}. "
