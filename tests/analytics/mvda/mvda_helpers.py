@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def latent_data(rng: np.random.Generator, n: int, k: int, rank: int, noise: float = 0.3,
-                spread: float = 1.0) -> np.ndarray:
+def latent_data(
+    rng: np.random.Generator, n: int, k: int, rank: int, noise: float = 0.3, spread: float = 1.0
+) -> np.ndarray:
     """Rows from a ``rank``-dimensional linear model plus isotropic noise (known structure)."""
     sd = spread * np.linspace(3.0, 1.0, rank)
     scores = rng.normal(size=(n, rank)) * sd
@@ -25,8 +26,13 @@ def subspace_angle_deg(A: np.ndarray, B: np.ndarray) -> float:
 VARIABLES = ("density", "glucose", "lactate", "oxygen", "temperature")
 
 
-def culture_batch(rng: np.random.Generator, n_times: int = 60, speed: float = 1.0,
-                  fault: str | None = None, onset: int = 30) -> np.ndarray:
+def culture_batch(
+    rng: np.random.Generator,
+    n_times: int = 60,
+    speed: float = 1.0,
+    fault: str | None = None,
+    onset: int = 30,
+) -> np.ndarray:
     """One synthetic cell-culture batch (n_times x 5) with optional injected fault.
 
     Growth follows a logistic curve whose rate varies between batches; glucose and lactate
@@ -64,9 +70,11 @@ def cube_as_long(cube: np.ndarray, lots: list[str], times: np.ndarray | None = N
 
     b, j, k = cube.shape
     times = np.arange(j, dtype=float) if times is None else times
-    return pd.DataFrame({
-        "lot": np.repeat(lots, j * k),
-        "t": np.tile(np.repeat(times, k), b),
-        "variable": np.tile(np.asarray(VARIABLES[:k]), b * j),
-        "value": cube.reshape(-1),
-    })
+    return pd.DataFrame(
+        {
+            "lot": np.repeat(lots, j * k),
+            "t": np.tile(np.repeat(times, k), b),
+            "variable": np.tile(np.asarray(VARIABLES[:k]), b * j),
+            "value": cube.reshape(-1),
+        }
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from mvda_helpers import culture_batch, cube_as_long
+from mvda_helpers import cube_as_long, culture_batch
 
 from saisei.analytics.mvda import BatchEvolutionModel
 from saisei.analytics.mvda._align import DTWAligner, MaturityAligner, dtw_path
@@ -35,10 +35,12 @@ def test_dtw_recovers_a_time_stretched_batch(rng):
     reference = np.c_[np.sin(3 * time), time**2]
     slow_time = np.linspace(0, 1, 80)
     slow = np.c_[np.sin(3 * slow_time), slow_time**2]
-    frame = pd.concat([
-        cube_as_long(reference[None], ["ref"]).replace({"density": "a", "glucose": "b"}),
-        cube_as_long(slow[None], ["slow"]).replace({"density": "a", "glucose": "b"}),
-    ])
+    frame = pd.concat(
+        [
+            cube_as_long(reference[None], ["ref"]).replace({"density": "a", "glucose": "b"}),
+            cube_as_long(slow[None], ["slow"]).replace({"density": "a", "glucose": "b"}),
+        ]
+    )
     aligned = DTWAligner(reference="ref", n_iter=1).fit_transform(frame)
     wide = aligned.pivot_table(index=["lot", "t"], columns="variable", values="value")
     diff = wide.loc["slow"].to_numpy() - wide.loc["ref"].to_numpy()
@@ -62,9 +64,16 @@ def test_maturity_alignment_makes_fast_and_slow_batches_comparable(rng):
         t = np.arange(n, dtype=float)
         doublings = 0.1 * speed * t
         metabolite = 5.0 + 2.0 * doublings
-        parts.append(pd.DataFrame({"lot": lot, "t": np.tile(t, 2),
-                                   "variable": np.repeat(["doublings", "metabolite"], n),
-                                   "value": np.r_[doublings, metabolite]}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "lot": lot,
+                    "t": np.tile(t, 2),
+                    "variable": np.repeat(["doublings", "metabolite"], n),
+                    "value": np.r_[doublings, metabolite],
+                }
+            )
+        )
     frame = pd.concat(parts, ignore_index=True)
     aligned = MaturityAligner("doublings", grid=20).fit_transform(frame)
     wide = aligned.pivot_table(index="t", columns="lot", values="value")
@@ -81,8 +90,9 @@ def test_batch_evolution_model_with_an_aligner_monitors_unequal_batches(rng):
         batches.append(cube_as_long(cube, [f"L{i}"]))
     data = pd.concat(batches, ignore_index=True)
     model = BatchEvolutionModel(n_components=2, aligner=DTWAligner(band=0.3)).fit(data)
-    new = cube_as_long(culture_batch(rng, n_times=70, fault="temperature_step",
-                                     onset=40)[None], ["NEW"])
+    new = cube_as_long(
+        culture_batch(rng, n_times=70, fault="temperature_step", onset=40)[None], ["NEW"]
+    )
     report = model.monitor(new[new["t"] < 55])
     assert report["alarm"].iloc[-5:].all()
     assert not report["alarm"].iloc[:20].any()

@@ -7,7 +7,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
-from mvda_helpers import VARIABLES, culture_batch, culture_cube, cube_as_long
+from mvda_helpers import VARIABLES, cube_as_long, culture_batch, culture_cube
 
 from saisei.analytics.mvda import BatchEvolutionModel, BatchLevelModel, to_cube
 from saisei.errors import ValidationFailed
@@ -71,8 +71,9 @@ def test_running_batch_gives_the_same_rows_as_the_finished_batch(evolution):
     full = evolution.monitor(batch)
     partial = evolution.monitor(batch[batch["t"] <= 35])
     assert partial["t"].max() == 35
-    pd.testing.assert_frame_equal(partial.reset_index(drop=True),
-                                  full[full["t"] <= 35].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        partial.reset_index(drop=True), full[full["t"] <= 35].reset_index(drop=True)
+    )
 
 
 def test_monitor_tolerates_missing_values(evolution):
@@ -93,8 +94,11 @@ def test_limits_frame_and_pickle(evolution):
 
 
 def test_errors_name_the_problem(reference):
-    with pytest.raises(ValidationFailed, match=r"needs the columns \['lot', 't', 'variable', "
-                                               r"'value'\]"):
+    with pytest.raises(
+        ValidationFailed,
+        match=r"needs the columns \['lot', 't', 'variable', "
+        r"'value'\]",
+    ):
         BatchEvolutionModel().fit(reference.rename(columns={"value": "v"}))
     with pytest.raises(ValidationFailed, match="repeat a \\(lot, t, variable\\) key"):
         BatchEvolutionModel().fit(pd.concat([reference, reference.iloc[:1]]))
@@ -130,7 +134,8 @@ def test_batch_level_model_predicts_quality_from_the_whole_batch(quality_data):
 def test_prediction_from_partial_batches(quality_data, impute):
     cube, quality, lots = quality_data
     model = BatchLevelModel(n_components=3, impute=impute).fit(
-        cube_as_long(cube[:40], lots[:40]), quality)
+        cube_as_long(cube[:40], lots[:40]), quality
+    )
     test = cube_as_long(cube[40:], lots[40:])
     half = model.predict(test, up_to=45)
     truncated = model.predict(test[test["t"] <= 45])
@@ -154,7 +159,7 @@ def test_tsr_beats_zero_future_early_in_the_batch(quality_data):
 
 
 def test_batch_level_diagnosis_flags_faulty_batches(quality_data):
-    cube, _, lots = quality_data
+    cube, _, _lots = quality_data
     model = BatchLevelModel(n_components=3).fit(cube)
     rng = np.random.default_rng(29)
     faulty = np.stack([culture_batch(rng, fault="feed", onset=ONSET) for _ in range(5)])

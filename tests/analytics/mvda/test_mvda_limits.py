@@ -46,7 +46,8 @@ def test_jackson_mudholkar_closed_form():
     z = stats.norm.ppf(1 - alpha)
     expected = t1 * (z * np.sqrt(2 * t2 * h0**2) / t1 + 1 + t2 * h0 * (h0 - 1) / t1**2) ** (1 / h0)
     assert spe_limit_from_eigenvalues(lam, alpha, "jackson-mudholkar") == pytest.approx(
-        expected, rel=1e-12)
+        expected, rel=1e-12
+    )
 
 
 def test_box_closed_form_and_exact_for_equal_eigenvalues():
@@ -57,7 +58,8 @@ def test_box_closed_form_and_exact_for_equal_eigenvalues():
     # With k equal eigenvalues l, SPE is exactly l * chi2(k): Box's form is then exact.
     equal = np.full(7, 0.4)
     assert spe_limit_from_eigenvalues(equal, 0.01, "box") == pytest.approx(
-        0.4 * stats.chi2.ppf(0.99, 7), rel=1e-12)
+        0.4 * stats.chi2.ppf(0.99, 7), rel=1e-12
+    )
 
 
 def test_jackson_mudholkar_matches_simulated_quadratic_form(rng):

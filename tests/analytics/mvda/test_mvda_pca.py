@@ -7,13 +7,12 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from mvda_helpers import latent_data, subspace_angle_deg
 from scipy import stats
 from sklearn.decomposition import PCA
 
 from saisei.analytics.mvda import PCAMonitor
 from saisei.errors import NotFittedError, ValidationFailed
-
-from mvda_helpers import latent_data, subspace_angle_deg
 
 
 def _signs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -33,8 +32,9 @@ def test_complete_data_equals_sklearn_pca_up_to_sign(rng, n, k, solver):
     np.testing.assert_allclose(ours.components_ * s[:, None], ref.components_, atol=1e-8)
     np.testing.assert_allclose(ours.transform(X) * s, ref.transform(X), atol=1e-8)
     np.testing.assert_allclose(ours.explained_variance_, ref.explained_variance_, rtol=1e-10)
-    np.testing.assert_allclose(ours.explained_variance_ratio_, ref.explained_variance_ratio_,
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        ours.explained_variance_ratio_, ref.explained_variance_ratio_, rtol=1e-10
+    )
     np.testing.assert_allclose(ours.mean_, ref.mean_, atol=1e-12)
 
 
@@ -72,8 +72,9 @@ def test_missing_at_random_keeps_loadings_close(rng):
     assert angle < 2.0
     cosines = np.abs(np.sum(missing.components_ * complete.components_, axis=1))
     assert cosines.min() > 0.99
-    np.testing.assert_allclose(missing.explained_variance_ratio_,
-                               complete.explained_variance_ratio_, rtol=0.05)
+    np.testing.assert_allclose(
+        missing.explained_variance_ratio_, complete.explained_variance_ratio_, rtol=0.05
+    )
 
 
 def test_missing_data_fit_is_the_weighted_least_squares_optimum(rng):
@@ -92,9 +93,9 @@ def test_missing_free_rows_score_as_complete_rows_with_both_projections(rng):
     X = latent_data(rng, 300, 10, rank=3)
     for projection in ("tsr", "pmp"):
         model = PCAMonitor(n_components=3, projection=projection).fit(X)
-        np.testing.assert_allclose(model.transform(X),
-                                   (X - model.mean_) / model.scale_ @ model.components_.T,
-                                   atol=1e-10)
+        np.testing.assert_allclose(
+            model.transform(X), (X - model.mean_) / model.scale_ @ model.components_.T, atol=1e-10
+        )
 
 
 def test_projection_of_incomplete_rows_against_per_row_formulas(rng):
@@ -114,10 +115,11 @@ def test_projection_of_incomplete_rows_against_per_row_formulas(rng):
         expected_pmp = np.linalg.solve(Po.T @ Po, Po.T @ xo)
         # Arteaga & Ferrer (2002): t = Lambda Po'Po (Po' S_oo Po)^-1 Po' xo
         lam = np.diag(P.T @ S @ P)
-        expected_tsr = np.diag(lam) @ Po.T @ Po @ np.linalg.solve(Po.T @ S[np.ix_(o, o)] @ Po,
-                                                                   Po.T @ xo)
-        np.testing.assert_allclose(pmp.transform(new[i:i + 1])[0], expected_pmp, atol=1e-9)
-        np.testing.assert_allclose(tsr.transform(new[i:i + 1])[0], expected_tsr, atol=1e-9)
+        expected_tsr = (
+            np.diag(lam) @ Po.T @ Po @ np.linalg.solve(Po.T @ S[np.ix_(o, o)] @ Po, Po.T @ xo)
+        )
+        np.testing.assert_allclose(pmp.transform(new[i : i + 1])[0], expected_pmp, atol=1e-9)
+        np.testing.assert_allclose(tsr.transform(new[i : i + 1])[0], expected_tsr, atol=1e-9)
 
 
 def test_statistics_limits_and_contributions(rng):
@@ -125,13 +127,13 @@ def test_statistics_limits_and_contributions(rng):
     model = PCAMonitor(n_components=3, alpha=0.01).fit(X)
     n, a = 500, 3
     assert model.t2_limit_ == pytest.approx(
-        a * (n * n - 1) / (n * (n - a)) * stats.f.ppf(0.99, a, n - a))
+        a * (n * n - 1) / (n * (n - a)) * stats.f.ppf(0.99, a, n - a)
+    )
     result = model.diagnose(X)
     Z = (X - model.mean_) / model.scale_
     T = Z @ model.components_.T
     E = Z - T @ model.components_
-    np.testing.assert_allclose(result.t2, np.sum(T**2 / T.var(axis=0, ddof=1), axis=1),
-                               rtol=1e-9)
+    np.testing.assert_allclose(result.t2, np.sum(T**2 / T.var(axis=0, ddof=1), axis=1), rtol=1e-9)
     np.testing.assert_allclose(result.spe, np.sum(E**2, axis=1), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(result.t2_contributions.sum(axis=1), result.t2, rtol=1e-9)
     np.testing.assert_allclose(result.spe_contributions.sum(axis=1), result.spe, rtol=1e-9)
@@ -161,8 +163,10 @@ def test_a_fault_in_one_variable_alarms_and_is_named(rng):
 
 def test_spe_methods_agree_roughly(rng):
     X = latent_data(rng, 2000, 15, rank=3)
-    limits = {m: PCAMonitor(3, spe_method=m).fit(X).spe_limit_
-              for m in ("jackson-mudholkar", "box", "box-moments")}
+    limits = {
+        m: PCAMonitor(3, spe_method=m).fit(X).spe_limit_
+        for m in ("jackson-mudholkar", "box", "box-moments")
+    }
     assert max(limits.values()) / min(limits.values()) < 1.15
 
 
@@ -205,15 +209,21 @@ def test_all_missing_row_gives_nan_not_alarm(rng):
     assert np.isnan(result.t2[0]) and not result.alarm[0]
 
 
-@pytest.mark.parametrize(("params", "message"), [
-    ({"alpha": 1.5}, r"The 'alpha' parameter of PCAMonitor must be a float in \(0, 1\). "
-                     r"Got 1.5 instead."),
-    ({"scale": "unit"}, r"The 'scale' parameter of PCAMonitor must be one of"),
-    ({"n_components": 0}, r"The 'n_components' parameter of PCAMonitor must be an int >= 1"),
-    ({"n_components": 9}, r"must be at most min\(n_samples, n_features\) = 5"),
-    ({"spe_method": "q"}, r"The 'spe_method' parameter of PCAMonitor must be one of"),
-    ({"blocks": {"a": [0, 1]}}, r"must put every column of X in a block"),
-])
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"alpha": 1.5},
+            r"The 'alpha' parameter of PCAMonitor must be a float in \(0, 1\). "
+            r"Got 1.5 instead.",
+        ),
+        ({"scale": "unit"}, r"The 'scale' parameter of PCAMonitor must be one of"),
+        ({"n_components": 0}, r"The 'n_components' parameter of PCAMonitor must be an int >= 1"),
+        ({"n_components": 9}, r"must be at most min\(n_samples, n_features\) = 5"),
+        ({"spe_method": "q"}, r"The 'spe_method' parameter of PCAMonitor must be one of"),
+        ({"blocks": {"a": [0, 1]}}, r"must put every column of X in a block"),
+    ],
+)
 def test_parameter_errors_name_the_parameter(rng, params, message):
     X = latent_data(rng, 30, 5, rank=2)
     with pytest.raises(ValidationFailed, match=message):

@@ -86,8 +86,9 @@ def test_missing_values_in_x_and_y(rng):
 def test_tsr_of_complete_rows_is_x_times_rotation(rng):
     X, Y = _regression_data(rng)
     model = PLSMonitor(n_components=3).fit(X, Y)
-    np.testing.assert_allclose(model.transform(X),
-                               (X - model.mean_) / model.scale_ @ model.x_rotations_, atol=1e-10)
+    np.testing.assert_allclose(
+        model.transform(X), (X - model.mean_) / model.scale_ @ model.x_rotations_, atol=1e-10
+    )
 
 
 def test_monitoring_statistics_of_pls(rng):

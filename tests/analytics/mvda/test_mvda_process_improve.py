@@ -41,18 +41,21 @@ def _aligned(ours: np.ndarray, ref: np.ndarray) -> np.ndarray:
 def test_ldpe_pls_matches_the_shipped_reference_solution(ldpe):
     X, Y = ldpe
     model = PLSMonitor(n_components=6).fit(X, Y)
-    for name, ours in [("T", model.x_scores_), ("U", model.y_scores_),
-                       ("W", model.x_weights_), ("P", model.x_loadings_),
-                       ("C", model.y_loadings_), ("R", model.x_rotations_)]:
+    for name, ours in [
+        ("T", model.x_scores_),
+        ("U", model.y_scores_),
+        ("W", model.x_weights_),
+        ("P", model.x_loadings_),
+        ("C", model.y_loadings_),
+        ("R", model.x_rotations_),
+    ]:
         ref = _reference(name)
         np.testing.assert_allclose(_aligned(ours, ref), ref, atol=2e-4, err_msg=name)
     # Yhat is stored with 5 decimals (0.13262), hence the relative tolerance.
     np.testing.assert_allclose(model.predict(X), _reference("Yhat_A6"), rtol=1e-4)
-    np.testing.assert_allclose(model.t2_train_, _reference("Hotellings_T2_A6")[:, 0],
-                               rtol=1e-4)
+    np.testing.assert_allclose(model.t2_train_, _reference("Hotellings_T2_A6")[:, 0], rtol=1e-4)
     three = PLSMonitor(n_components=3).fit(X, Y)
-    np.testing.assert_allclose(three.t2_train_, _reference("Hotellings_T2_A3")[:, 0],
-                               rtol=1e-4)
+    np.testing.assert_allclose(three.t2_train_, _reference("Hotellings_T2_A3")[:, 0], rtol=1e-4)
 
 
 def test_ldpe_pca_matches_process_improve(ldpe):
@@ -67,12 +70,12 @@ def test_ldpe_pca_matches_process_improve(ldpe):
     Z = pi_pca.MCUVScaler().fit_transform(X)
     ref = pi_pca.PCA(n_components=3).fit(Z)
     ours = PCAMonitor(n_components=3, alpha=0.01, spe_method="box-moments").fit(X)
-    np.testing.assert_allclose(_aligned(ours.scores_, ref.scores_.to_numpy()),
-                               ref.scores_.to_numpy(), atol=1e-8)
+    np.testing.assert_allclose(
+        _aligned(ours.scores_, ref.scores_.to_numpy()), ref.scores_.to_numpy(), atol=1e-8
+    )
     np.testing.assert_allclose(ours.t2_train_, ref.hotellings_t2_.iloc[:, -1], rtol=1e-8)
     np.testing.assert_allclose(ours.spe_train_, ref.spe_.iloc[:, -1] ** 2, rtol=1e-8)
-    np.testing.assert_allclose(ours.explained_variance_ratio_, ref.r2_per_component_,
-                               atol=1e-10)
+    np.testing.assert_allclose(ours.explained_variance_ratio_, ref.r2_per_component_, atol=1e-10)
     assert ours.t2_limit_ == pytest.approx(ref.hotellings_t2_limit(0.99), rel=1e-10)
     assert ours.spe_limit_ == pytest.approx(ref.spe_limit(conf_level=0.99) ** 2, rel=1e-10)
 
@@ -91,8 +94,9 @@ def test_ldpe_with_missing_values_agrees_with_process_improve_nipals(ldpe, rng):
     ours = PCAMonitor(n_components=2).fit(holed)
     Zm = (holed - ours.mean_) / ours.scale_
     ref = pi_pca.PCA(n_components=2).fit(pd.DataFrame(Zm))
-    angle = np.degrees(np.max(scipy.linalg.subspace_angles(ours.components_.T,
-                                                           ref.loadings_.to_numpy())))
+    angle = np.degrees(
+        np.max(scipy.linalg.subspace_angles(ours.components_.T, ref.loadings_.to_numpy()))
+    )
     assert angle < 10.0
     Z = (X - ours.mean_) / ours.scale_
     ours_rmse = np.sqrt(np.mean((ours.scores_ @ ours.components_ - Z)[holes] ** 2))
@@ -105,8 +109,9 @@ def _long(batches: dict, drop: tuple[str, ...] = ()) -> pd.DataFrame:
     parts = []
     for lot, frame in batches.items():
         wide = frame.drop(columns=list(drop)).assign(t=np.arange(len(frame), dtype=float))
-        parts.append(wide.melt(id_vars="t", var_name="variable", value_name="value")
-                     .assign(lot=lot))
+        parts.append(
+            wide.melt(id_vars="t", var_name="variable", value_name="value").assign(lot=lot)
+        )
     return pd.concat(parts, ignore_index=True)
 
 

@@ -42,8 +42,10 @@ def _lots(
     wide = frame.pivot_table(
         index=[lot, time], columns=variable, values=value, aggfunc="mean", dropna=False, sort=True
     )
-    return [(key, group.droplevel(0).dropna(how="all"))
-            for key, group in wide.groupby(level=0, sort=False)]
+    return [
+        (key, group.droplevel(0).dropna(how="all"))
+        for key, group in wide.groupby(level=0, sort=False)
+    ]
 
 
 def _long(
@@ -188,10 +190,7 @@ def dtw_path(
             a = np.where(allowed[i], a, np.inf)
             row = np.minimum.accumulate(a - cumulative[i]) + cumulative[i]
             D[i] = np.where(allowed[i], row, np.inf)
-    if open_end:
-        end = int(np.argmin(D[n - 1] / (n + cols + 1)))
-    else:
-        end = m - 1
+    end = int(np.argmin(D[n - 1] / (n + cols + 1))) if open_end else m - 1
     i, j = n - 1, end
     path_i, path_j = [i], [j]
     while i > 0 or j > 0:

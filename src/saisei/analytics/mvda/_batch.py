@@ -168,7 +168,7 @@ class BatchEvolutionModel(BaseEstimator):
         return self
 
     def _fit_maturity_limits(self, scores: np.ndarray, spe: np.ndarray) -> None:
-        b, j, a = scores.shape
+        _b, j, a = scores.shape
         w = int(self.window)
         self.score_mean_ = np.zeros((j, a))
         self.score_std_ = np.zeros((j, a))
@@ -432,8 +432,8 @@ class BatchLevelModel(BaseEstimator):
         j, k = self.times_.size, len(self.variables_)
         filled = Xs.reshape(b, j, k).copy()
         if self.impute == "current":
-            filled = pd.DataFrame(filled.transpose(1, 0, 2).reshape(j, b * k)).ffill()
-            filled = filled.to_numpy().reshape(j, b, k).transpose(1, 0, 2)
+            by_time = pd.DataFrame(filled.transpose(1, 0, 2).reshape(j, b * k)).ffill()
+            filled = by_time.to_numpy().reshape(j, b, k).transpose(1, 0, 2)
         return np.nan_to_num(filled.reshape(b, j * k), nan=0.0) @ model._rotation
 
     def diagnose(self, data: Any, up_to: float | None = None) -> pd.DataFrame:

@@ -123,7 +123,7 @@ def _cube_from_long(
             f"{first['variable']!r}. Keep one value per key (average or drop duplicates)."
         )
     lots = tuple(pd.unique(tidy["lot"]))
-    grid = np.sort(pd.unique(tidy["t"]))
+    grid = np.sort(tidy["t"].unique())
     names = variables if variables is not None else tuple(sorted(pd.unique(tidy["variable"])))
     unknown = sorted(set(pd.unique(tidy["variable"])) - set(names))
     if unknown:
@@ -131,9 +131,9 @@ def _cube_from_long(
             f"{owner}: the batch table has variables {unknown[:10]} that the model was not "
             f"fitted on. Known variables: {list(names)[:20]}."
         )
-    lot_code = pd.Index(lots).get_indexer(tidy["lot"])
+    lot_code = pd.Index(lots).get_indexer(pd.Index(tidy["lot"]))
     time_code = np.searchsorted(grid, tidy["t"].to_numpy())
-    var_code = pd.Index(names).get_indexer(tidy["variable"])
+    var_code = pd.Index(names).get_indexer(pd.Index(tidy["variable"]))
     cube = np.full((len(lots), grid.size, len(names)), np.nan)
     cube[lot_code, time_code, var_code] = tidy["value"].to_numpy()
     return BatchCube(cube, lots, grid.astype(float), tuple(names))

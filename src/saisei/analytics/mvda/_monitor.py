@@ -70,6 +70,11 @@ class LatentMonitorMixin:
     alpha: float
     spe_method: str
     projection: str
+    mean_: np.ndarray
+    scale_: np.ndarray
+    n_features_in_: int
+    _rotation: np.ndarray
+    _xloadings: np.ndarray
 
     # ----------------------------------------------------------------- fit helpers
     def _fit_residual_model(

@@ -53,7 +53,7 @@ def pls_complete(X: np.ndarray, Y: np.ndarray, n_components: int) -> PlsFit:
             w = XtY[:, 0].copy()
         else:
             # Dominant left singular vector of X_a'Y via the small M x M eigenproblem.
-            evals, evecs = np.linalg.eigh(XtY.T @ XtY)
+            _evals, evecs = np.linalg.eigh(XtY.T @ XtY)
             w = XtY @ evecs[:, -1]
         norm = np.linalg.norm(w)
         if norm <= np.finfo(float).tiny:

@@ -217,7 +217,7 @@ class PLSMonitor(
         n = Xs.shape[0]
         press = np.zeros(a_max)
         y_obs = ~np.isnan(Ys)
-        for test in folds_of(n, self.cv_folds):
+        for test in folds_of(n, int(self.cv_folds or 7)):
             train = np.setdiff1d(np.arange(n), test)
             fold_a = min(a_max, train.size - 1)
             if fold_a < 1:
