@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from saisei import __version__
-from saisei.cli import audit, batches, data, db, home
+from saisei.cli import assay, audit, batches, data, db, home, spc
 
 app = typer.Typer(
     name="saisei",
@@ -55,6 +55,8 @@ app.command("export")(data.export_command)
 app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
 app.add_typer(batches.app, name="batches")
+app.add_typer(spc.app, name="spc")
+app.add_typer(assay.app, name="assay")
 
 
 def main() -> None:

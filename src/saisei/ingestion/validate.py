@@ -96,9 +96,16 @@ class ValidatedTable:
         return self.frame[~self.bad]
 
 
+def _text(values: pd.Series) -> pd.Series:
+    """Values as a pandas string Series; a string column is used as it is (no copy)."""
+    if pd.api.types.is_string_dtype(values) and values.dtype != object:
+        return values
+    return values.astype("str").where(values.notna(), None)
+
+
 def _missing(values: pd.Series) -> np.ndarray:
     if values.dtype == object or pd.api.types.is_string_dtype(values):
-        text = values.astype("string")
+        text = _text(values)
         return np.asarray(
             text.isna() | (text.str.strip() == "") | text.isin(_NAN_WORDS), dtype=bool
         )
@@ -111,7 +118,7 @@ def _numbers(
     if pd.api.types.is_numeric_dtype(values):
         numbers = values.astype("float64")
     else:
-        text = values.astype("string").str.strip()
+        text = _text(values).str.strip()
         numbers = pd.to_numeric(text.where(~missing), errors="coerce").astype("float64")
         unparsed = ~missing & np.asarray(numbers.isna(), dtype=bool)
         if unparsed.any():
@@ -187,7 +194,7 @@ def _datetimes(
             )
             return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
         return values.dt.tz_localize(timezone).dt.tz_convert("UTC")
-    text = values.astype("string").str.strip()
+    text = _text(values).str.strip()
     zoned = np.asarray(text.str.contains(_ZONE).fillna(False), dtype=bool) & ~missing
     naive = ~zoned & ~missing
     parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
@@ -234,19 +241,17 @@ def _column(
             values,
         )
         return dates.dt.date.where(dates.notna(), None)
-    text = values.astype("string").str.strip().where(~missing, None)
+    text = _text(values).str.strip().where(~missing, None)
     if column.kind == "enum":
         unknown = ~missing & ~np.asarray(text.isin(column.choices), dtype=bool)
         result.flag(unknown, column.name, f"must be one of {', '.join(column.choices)}", values)
     if column.kind == "list":
-        return text.map(
-            lambda v: (
-                [p.strip() for p in str(v).split(";") if p.strip()]
-                if v is not None and v is not pd.NA
-                else []
-            )
-        )
-    return text.astype(object).where(~missing, None)
+        items = [
+            [p.strip() for p in v.split(";") if p.strip()] if isinstance(v, str) else []
+            for v in text
+        ]
+        return pd.Series(items, index=text.index, dtype=object)
+    return text.where(~missing, None)
 
 
 def _row_units(result: ValidatedTable, frame: pd.DataFrame) -> None:
@@ -276,18 +281,17 @@ def _duplicates(result: ValidatedTable, frame: pd.DataFrame) -> None:
     key = [k for k in result.schema.key if k in frame]
     if not key:
         return
-    hashable = frame[key].map(lambda v: tuple(v) if isinstance(v, list) else v)
+    hashable = frame[key]
     duplicated = np.asarray(hashable.duplicated(keep="first"), dtype=bool)
     if duplicated.any():
-        first = hashable.reset_index(drop=True).groupby(key, dropna=False, sort=False)
-        first_row = first.cumcount()  # 0 for first occurrences
-        keys_text = hashable.astype(str).agg(", ".join, axis=1)
+        shown = pd.Series(None, index=frame.index, dtype=object)
+        shown[duplicated] = hashable[duplicated].astype(str).agg(", ".join, axis=1)
         result.flag(
-            duplicated & (first_row.to_numpy() > 0),
+            duplicated,
             ", ".join(key),
             "duplicated key: another row of this file has the same "
             f"{', '.join(key)}; keep one row per key",
-            keys_text,
+            shown,
         )
 
 
@@ -304,7 +308,7 @@ def _time_order(result: ValidatedTable, frame: pd.DataFrame) -> None:
         time,
         f"time goes backwards within {', '.join(groups)}: rows of "
         "one series must be in increasing time order",
-        frame[time].astype(str),
+        frame[time],
     )
 
 

@@ -128,7 +128,7 @@ class SeriesImporter:
         current = store.segments(
             session, subject_ref=subject, subject_type=subject_type, stage=stage
         )
-        incoming = _canonical(data)
+        incoming = _canonical(data) if current else None
         overlapping: list[TimeSeriesSegment] = []
         for segment in current:
             stored = pd.read_parquet(store.root / segment.path)

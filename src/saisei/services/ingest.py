@@ -96,7 +96,7 @@ def _read_all(path: Path, errors: list[FieldError]) -> tuple[list[RawTable], lis
         try:
             raws.extend(read_file(file))
         except ValidationFailed as exc:
-            errors.extend(exc.errors or [FieldError(exc.message, file=file.name)])
+            errors.extend(exc.errors or [FieldError(exc.message)])
     order = {name: i for i, name in enumerate(TABLE_ORDER)}
     raws.sort(key=lambda r: order[r.table])
     return raws, processes

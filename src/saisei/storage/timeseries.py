@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -99,25 +100,29 @@ class TimeSeriesStore:
                 f"Missing: {', '.join(missing)}; got columns {list(frame.columns)}.",
                 [FieldError(f"required column '{c}' is missing", field=c) for c in missing],
             )
+        n = len(frame)
+
+        def text(column: str, constant: str | None = None) -> pa.Array:
+            if column in frame:
+                return pa.array(frame[column], type=pa.string(), from_pandas=True)
+            return pa.array([constant] * n, type=pa.string())
+
+        timestamps = (
+            pd.to_datetime(frame["timestamp"], utc=True)
+            if "timestamp" in frame
+            else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us, UTC]")
+        )
         data = pd.DataFrame(
             {
-                "subject": subject_ref,
-                "stage": stage,
-                "variable": frame["variable"].astype(str),
                 "t": pd.to_numeric(frame["t"], errors="coerce").astype("float64"),
                 "value": pd.to_numeric(frame["value"], errors="coerce").astype("float64"),
-                "unit": frame["unit"].astype(str) if "unit" in frame else None,
-                "timestamp": (
-                    pd.to_datetime(frame["timestamp"], utc=True) if "timestamp" in frame else pd.NaT
-                ),
-                "quality": frame["quality"].astype(str) if "quality" in frame else None,
             }
         )
-        bad_t = data.index[data["t"].isna()].tolist()
-        if bad_t:
+        bad_t = np.flatnonzero(data["t"].isna().to_numpy())
+        if bad_t.size:
             raise ValidationFailed(
                 f"Column 't' (hours since stage start) must be numeric in every row; "
-                f"{len(bad_t)} row(s) are not.",
+                f"{bad_t.size} row(s) are not.",
                 [
                     FieldError(
                         "'t' must be a number of hours",
@@ -128,7 +133,21 @@ class TimeSeriesStore:
                     for i in bad_t[:50]
                 ],
             )
-        return pa.Table.from_pandas(data, schema=SEGMENT_SCHEMA, preserve_index=False)
+        return pa.Table.from_arrays(
+            [
+                pa.array([subject_ref] * n, type=pa.string()),
+                pa.array([stage] * n, type=pa.string()),
+                text("variable"),
+                pa.array(data["t"].to_numpy(), type=pa.float64()),
+                pa.array(data["value"].to_numpy(), type=pa.float64(), from_pandas=True),
+                text("unit"),
+                pa.array(
+                    timestamps.dt.as_unit("us"), type=pa.timestamp("us", tz="UTC"), from_pandas=True
+                ),
+                text("quality"),
+            ],
+            schema=SEGMENT_SCHEMA,
+        )
 
     def write_segment(
         self,

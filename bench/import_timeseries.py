@@ -1,0 +1,84 @@
+"""Import throughput of time series: saisei's importer against pyarrow alone.
+
+Writes N long-format rows (lot, stage, variable, t, value, unit) as Parquet and as CSV, then
+times (a) `saisei import` of each into a fresh SQLite home and (b) pyarrow reading the same
+file and writing it back as one Parquet file (the floor any importer pays).
+
+    .venv/bin/python bench/import_timeseries.py --parquet-rows 10000000 --csv-rows 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from saisei.services.ingest import import_path
+from saisei.storage.store import Store
+
+
+def make_rows(n: int, seed: int = 1) -> pd.DataFrame:
+    """``n`` rows: 100 lots x 1 stage x 10 variables, t in 10-min steps."""
+    rng = np.random.default_rng(seed)
+    lots, variables = 100, 10
+    per_series = n // (lots * variables)
+    t = np.tile(np.arange(per_series) / 6.0, lots * variables)
+    return pd.DataFrame({
+        "lot": np.repeat([f"L{i:04d}" for i in range(lots)], variables * per_series),
+        "stage": "expansion",
+        "variable": np.tile(np.repeat([f"v{j}" for j in range(variables)], per_series), lots),
+        "t": t,
+        "value": rng.normal(37.0, 0.2, t.size),
+        "unit": "degC",
+    })
+
+
+def run(rows: pd.DataFrame, suffix: str, folder: Path) -> dict[str, float]:
+    """Time saisei's import and the pyarrow-only baseline for one file format."""
+    data = folder / f"data-{suffix}"
+    data.mkdir()
+    path = data / f"timeseries.{suffix}"
+    (rows.to_parquet(path, index=False) if suffix == "parquet" else rows.to_csv(path, index=False))
+    batches = pd.DataFrame({"lot": rows["lot"].unique(), "product_type": "MSC"})
+    batches_file = folder / f"lots-{suffix}" / "batches.csv"
+    batches_file.parent.mkdir()
+    batches.to_csv(batches_file, index=False)
+
+    started = time.perf_counter()
+    table = pq.read_table(path) if suffix == "parquet" else pacsv.read_csv(path)
+    pq.write_table(table, folder / f"baseline-{suffix}.parquet", compression="zstd")
+    baseline = time.perf_counter() - started
+
+    home = folder / f"home-{suffix}"
+    store = Store.open(f"sqlite:///{home / 'saisei.db'}", home / "timeseries")
+    home.mkdir()
+    store.upgrade()
+    import_path(store, batches_file, actor="bench")
+    started = time.perf_counter()
+    import_path(store, path, actor="bench")
+    saisei = time.perf_counter() - started
+    store.close()
+    return {"rows": len(rows), "saisei_s": saisei, "pyarrow_s": baseline,
+            "ratio": saisei / baseline}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--parquet-rows", type=int, default=10_000_000)
+    parser.add_argument("--csv-rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        for suffix, n in (("parquet", args.parquet_rows), ("csv", args.csv_rows)):
+            result = run(make_rows(n), suffix, Path(tmp))
+            print(f"{suffix}: {result['rows']:,} rows  saisei {result['saisei_s']:.2f} s  "
+                  f"pyarrow {result['pyarrow_s']:.2f} s  ratio {result['ratio']:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
