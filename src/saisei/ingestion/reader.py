@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from saisei.errors import FieldError, ValidationFailed
@@ -36,12 +37,15 @@ class RawTable:
         The rows; data row ``i`` of the file is ``frame.iloc[i - 1]``.
     header_units : dict of str to str
         Units given in the header as ``name [unit]``.
+    rows : ndarray of int, optional
+        Row of the file each frame row came from (when one file row became several rows).
     """
 
     table: str
     source: str
     frame: pd.DataFrame
     header_units: dict[str, str]
+    rows: np.ndarray | None = None
 
 
 def split_header_unit(header: str) -> tuple[str, str | None]:

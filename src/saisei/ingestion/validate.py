@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from saisei.domain.identity_din import din_problems
 from saisei.errors import FieldError, ValidationFailed
 from saisei.ingestion.reader import RawTable
 from saisei.ingestion.schemas import SCHEMAS, Column, TableSchema
@@ -245,6 +246,8 @@ def _column(
     if column.kind == "enum":
         unknown = ~missing & ~np.asarray(text.isin(column.choices), dtype=bool)
         result.flag(unknown, column.name, f"must be one of {', '.join(column.choices)}", values)
+    if column.name == "din":
+        _dins(result, column, text, missing, values)
     if column.kind == "list":
         items = [
             [p.strip() for p in v.split(";") if p.strip()] if isinstance(v, str) else []
@@ -252,6 +255,17 @@ def _column(
         ]
         return pd.Series(items, index=text.index, dtype=object)
     return text.where(~missing, None)
+
+
+def _dins(
+    result: ValidatedTable, column: Column, text: pd.Series, missing: np.ndarray, values: pd.Series
+) -> None:
+    """ISBT 128 structure of every DIN (``saisei.domain.identity``), one check per value."""
+    verdict = {v: din_problems(v) for v in pd.unique(text[~missing])}
+    for din, problems in verdict.items():
+        if problems:
+            mask = np.asarray(text == din, dtype=bool) & ~missing
+            result.flag(mask, column.name, f"is not an ISBT 128 DIN: {problems[0].message}", values)
 
 
 def _row_units(result: ValidatedTable, frame: pd.DataFrame) -> None:
@@ -333,7 +347,7 @@ def validate_table(raw: RawTable, *, timezone: str | None = None) -> ValidatedTa
         raw.table,
         raw.source,
         pd.DataFrame(index=raw.frame.index),
-        np.arange(1, n + 1),
+        np.arange(1, n + 1) if raw.rows is None else np.asarray(raw.rows),
         np.zeros(n, dtype=bool),
     )
     if n == 0:

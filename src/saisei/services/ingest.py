@@ -18,6 +18,7 @@ from saisei.errors import FieldError, ValidationFailed
 from saisei.ingestion.reader import RawTable, discover, read_file
 from saisei.ingestion.schemas import TABLE_ORDER
 from saisei.ingestion.validate import ValidatedTable, validate_table
+from saisei.ingestion.wide import WideMapping, read_wide
 from saisei.services._import_rows import RowImporter
 from saisei.services._import_series import SeriesImporter
 from saisei.services._processes import import_process_file
@@ -122,6 +123,7 @@ def import_path(
     reason: str | None = None,
     timezone: str | None = None,
     quarantine: Path | None = None,
+    mapping: Path | None = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> ImportReport:
     """Import an exchange folder or file.
@@ -141,6 +143,9 @@ def import_path(
     quarantine : Path, optional
         Land the valid rows and write rejected rows with their reasons here. Without it, any
         problem rejects the whole import and nothing is stored.
+    mapping : Path, optional
+        Column mapping (YAML) for a wide time-series export given as ``path``; see
+        :mod:`saisei.ingestion.wide`.
     progress : callable, optional
         Called as ``progress(table, rows_done)`` while importing.
 
@@ -151,7 +156,10 @@ def import_path(
     """
     started = time.perf_counter()
     report = ImportReport(path=str(path), quarantine=str(quarantine) if quarantine else None)
-    raws, process_files = _read_all(path, report.errors)
+    if mapping is not None:
+        raws, process_files = [read_wide(path, WideMapping.from_yaml(mapping))], []
+    else:
+        raws, process_files = _read_all(path, report.errors)
     validated = [(raw, validate_table(raw, timezone=timezone)) for raw in raws]
     series = SeriesImporter(store, reason=reason)
     try:
