@@ -473,6 +473,16 @@ attributes:
 ```"""
 
 
+_WIDE_YAML = """```yaml
+lot: MSC-0001                      # or  lot_column: Batch ID
+stage: expansion                   # or  stage_column: Phase
+time: {column: Process Time, unit: min}
+variables:
+  Temp PV: {variable: temperature, unit: degC}
+  DO PV: {variable: dissolved_oxygen, unit: percent}
+```"""
+
+
 def exchange_format_reference() -> str:
     """The reference page ``docs/exchange-format.md`` as Markdown."""
     lines = [
@@ -522,4 +532,16 @@ def exchange_format_reference() -> str:
             )
         lines.append("")
     lines += ["## process/*.yaml", "", "One process definition per file:", "", _PROCESS_YAML, ""]
+    lines += [
+        "## Wide time-series exports",
+        "",
+        "Bioreactor and controlled-rate-freezer software write one column per "
+        "variable. Import such a file with `saisei import FILE --mapping MAP.yaml`; "
+        "the mapping names the lot (or its column), the stage (or its column), the "
+        "time column (elapsed, with its unit, or wall-clock timestamps, counted from "
+        "the first reading) and each variable column with its unit:",
+        "",
+        _WIDE_YAML,
+        "",
+    ]
     return "\n".join(lines)
