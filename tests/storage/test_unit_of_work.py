@@ -39,6 +39,9 @@ def test_create_is_audited_with_actor_tag_and_new_values(store: Store) -> None:
     assert event.actor == "op.tanaka"
     assert event.reason == "new lot"
     assert event.entity_type == "batch"
+    with store.session_factory() as session:
+        batch_id = session.execute(select(Batch.id)).scalar_one()
+    assert event.entity_id == str(batch_id), "a creation event names the new row"
     assert event.occurred_at.tzinfo is not None
     new = json.loads(event.new_values)
     assert new["lot_number"] == "MSC-0001"

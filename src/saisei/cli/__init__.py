@@ -11,7 +11,19 @@ from pathlib import Path
 import typer
 
 from saisei import __version__
-from saisei.cli import assay, audit, batches, data, db, home, spc
+from saisei.cli import (
+    assay,
+    audit,
+    batches,
+    data,
+    db,
+    deviations,
+    home,
+    qc,
+    release,
+    spc,
+    users,
+)
 
 app = typer.Typer(
     name="saisei",
@@ -57,6 +69,11 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(batches.app, name="batches")
 app.add_typer(spc.app, name="spc")
 app.add_typer(assay.app, name="assay")
+app.add_typer(users.app, name="users")
+app.add_typer(qc.app, name="qc")
+app.add_typer(deviations.app, name="deviations")
+app.command("review")(release.review)
+app.command("release")(release.release)
 
 
 def main() -> None:

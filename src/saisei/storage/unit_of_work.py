@@ -37,8 +37,11 @@ def entity_name(obj_or_class: object) -> str:
 
 
 def _identity(obj: object) -> str | None:
-    key = inspect(obj).identity
-    if key is None:
+    state = inspect(obj)
+    # A row inserted in this flush has its primary key on the instance before its identity
+    # key is set (after_flush runs first), so read the key from the instance.
+    key = state.identity or state.mapper.primary_key_from_instance(obj)
+    if key is None or any(part is None for part in key):
         return None
     return "/".join(str(part) for part in key)
 

@@ -20,6 +20,7 @@ from saisei.storage.models.process import (
     QualityAttribute,
     Specification,
 )
+from saisei.storage.models.quality import AuditReview, UserSession
 from saisei.storage.models.records import (
     AuditChainHead,
     AuditEvent,
@@ -31,6 +32,7 @@ from saisei.storage.models.sources import ChainOfIdentity, Collection, Donor
 __all__ = [
     "AuditChainHead",
     "AuditEvent",
+    "AuditReview",
     "Batch",
     "BatchLink",
     "ChainOfIdentity",
@@ -57,5 +59,6 @@ __all__ = [
     "StageRun",
     "TimeSeriesSegment",
     "User",
+    "UserSession",
     "user_roles",
 ]

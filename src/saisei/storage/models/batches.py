@@ -92,7 +92,11 @@ class MaterialUse(IdMixin, Base):
 
 
 class QCResult(IdMixin, Base):
-    """A QC test result of a batch; invalidation keeps the value and records the reason."""
+    """A QC test result of a batch; invalidation keeps the value and records the reason.
+
+    ``outcome`` is the evaluation against ``spec_id`` made on entry (``pass``, ``alert``,
+    ``action``, ``oos`` or ``no_spec``); a retest points at the result it repeats.
+    """
 
     __tablename__ = "qc_results"
 
@@ -107,6 +111,11 @@ class QCResult(IdMixin, Base):
     analyst: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[QCStatus] = mapped_column(StrEnumType(QCStatus), default=QCStatus.VALID)
     invalidation_reason: Mapped[str | None] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(String(32), default="release", server_default="release")
+    spec_id: Mapped[int | None] = mapped_column(ForeignKey("specifications.id"))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    retest_of_id: Mapped[int | None] = mapped_column(ForeignKey("qc_results.id"))
+    entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Observation(IdMixin, Base):
@@ -123,7 +132,11 @@ class Observation(IdMixin, Base):
 
 
 class Deviation(IdMixin, Base):
-    """A deviation from procedure or specification, with investigation and CAPA."""
+    """A deviation from procedure or specification, with investigation and CAPA.
+
+    Linked to what it is about: a batch, an out-of-specification QC result, a custody event
+    (custody break), a shipment (transport excursion) or a monitoring alarm (by reference).
+    """
 
     __tablename__ = "deviations"
 
@@ -140,3 +153,8 @@ class Deviation(IdMixin, Base):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    recorded_by: Mapped[str | None] = mapped_column(String(64))
+    qc_result_id: Mapped[int | None] = mapped_column(ForeignKey("qc_results.id"))
+    custody_event_id: Mapped[int | None] = mapped_column(ForeignKey("custody_events.id"))
+    shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipments.id"))
+    alarm_ref: Mapped[str | None] = mapped_column(String(64))

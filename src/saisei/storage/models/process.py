@@ -85,7 +85,12 @@ class QualityAttribute(IdMixin, Base):
 
 
 class Specification(IdMixin, Base):
-    """Acceptance limits of a quality attribute for one purpose (release, in-process, ...)."""
+    """Acceptance limits of a quality attribute for one purpose (release, in-process, ...).
+
+    ``lower``/``upper`` are the acceptance limits (either may be absent: one-sided); the alert
+    and action levels are optional tighter levels; ``expected_text`` is the required result of
+    a qualitative test. Rules: :mod:`saisei.domain.quality_rules`.
+    """
 
     __tablename__ = "specifications"
     __table_args__ = (UniqueConstraint("attribute_id", "purpose"),)
@@ -95,6 +100,11 @@ class Specification(IdMixin, Base):
     lower: Mapped[float | None] = mapped_column(Float)
     upper: Mapped[float | None] = mapped_column(Float)
     text: Mapped[str | None] = mapped_column(String(200))
+    alert_low: Mapped[float | None] = mapped_column(Float)
+    alert_high: Mapped[float | None] = mapped_column(Float)
+    action_low: Mapped[float | None] = mapped_column(Float)
+    action_high: Mapped[float | None] = mapped_column(Float)
+    expected_text: Mapped[str | None] = mapped_column(String(200))
 
     attribute: Mapped[QualityAttribute] = relationship(
         back_populates="specifications", lazy="raise"
