@@ -21,6 +21,7 @@ from saisei.cli import (
     home,
     qc,
     release,
+    simulate,
     spc,
     users,
 )
@@ -62,6 +63,7 @@ def root(
 
 app.command("init")(home.init)
 app.command("demo")(home.demo)
+app.command("simulate")(simulate.simulate)
 app.command("import")(data.import_command)
 app.command("export")(data.export_command)
 app.add_typer(db.app, name="db")

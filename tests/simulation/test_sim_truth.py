@@ -1,0 +1,92 @@
+"""Ground truth: faults, process changes, effects, outliers and the design-space evaluator."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from saisei.errors import ValidationFailed
+from saisei.simulation import (
+    SimulationResult,
+    default_programme,
+    parse_faults,
+    probability_in_spec,
+    simulate,
+)
+
+
+def test_truth_is_json_and_names_every_fault_and_change(msc_result: SimulationResult) -> None:
+    truth = json.loads(msc_result.truth_json())
+    assert [f["kind"] for f in truth["faults"]] == [
+        "contamination",
+        "freezer_failure",
+        "shipment_room_temperature",
+        "ph_drift",
+    ]
+    assert truth["faults"][0]["onset_h"] == 100.0
+    assert "sterility" in truth["faults"][0]["affected_variables"]
+    (change,) = truth["process_changes"]
+    assert change["from_batch"] == 6
+    assert change["shifts"]["potency"] < 0
+    effects = truth["factor_effects"]["msc"]
+    assert effects["post_thaw_viability"]["dmso_exposure_time"]["slope_per_unit"] < 0
+    assert effects["potency"]["donor_age"]["slope_per_unit"] < 0
+    # Dissolved oxygen far above critical hardly matters: a near-null factor.
+    assert abs(effects["post_thaw_viability"]["dissolved_oxygen"]["effect_across_nor"]) < 0.1
+    shipments = truth["outliers"]["msc"]["shipments"]
+    assert any(s["left_at_room_temperature"] for s in shipments)
+    assert len(truth["batches"]["msc"]) == 8
+    assert truth["design_space"]["msc"]["factors"] == ["agitation", "cooling_rate"]
+
+
+def test_probability_in_spec_is_lower_far_outside_the_nor() -> None:
+    at_target = probability_in_spec("aav", {}, n=200, seed=1)
+    bad_ratio = probability_in_spec("aav", {"pei_dna_ratio": 0.7}, n=200, seed=1)
+    assert 0 <= bad_ratio < at_target <= 1
+    assert at_target > 0.6
+
+
+def test_probability_in_spec_refuses_unknown_set_points() -> None:
+    with pytest.raises(ValidationFailed, match="Set-points of aav must be among"):
+        probability_in_spec("aav", {"agitation": 70})
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("meltdown@2", "The fault kind must be one of"),
+        ("contamination", "kind@BATCH or kind@BATCH:HOURS"),
+        ("contamination@99", r"must be in 1..5"),
+        ("contamination@x", "must be an integer"),
+        ("contamination@2:-4", "must be >= 0 h"),
+    ],
+)
+def test_bad_fault_specifications_are_refused(spec: str, message: str) -> None:
+    with pytest.raises(ValidationFailed, match=message):
+        parse_faults(spec, 5)
+
+
+def test_simulate_refuses_bad_arguments() -> None:
+    with pytest.raises(ValidationFailed, match="The product must be one of msc, cart, aav"):
+        simulate("ipsc", 3, 1)
+    with pytest.raises(ValidationFailed, match="number of batches must be an integer"):
+        simulate("msc", 0, 1)
+    with pytest.raises(ValidationFailed, match="--process-change-at must be a batch in 2..3"):
+        simulate("aav", 3, 1, process_change_at=7)
+    with pytest.raises(ValidationFailed, match="AAV process has no inbound shipment"):
+        simulate("aav", 3, 1, faults="freezer_failure@1")
+
+
+@pytest.mark.slow
+def test_default_programme_has_the_demo_shape() -> None:
+    result = default_programme(3)
+    batches = result.tables["batches"]
+    assert batches["product_type"].value_counts().to_dict() == {"MSC": 150, "CAR-T": 40, "AAV": 20}
+    parties = result.tables["parties"]
+    assert (parties["party_type"] == "collection_site").sum() == 3
+    assert (parties["party_type"] == "intermediary").sum() == 1
+    assert (parties["party_type"] == "manufacturer").sum() == 1
+    assert result.truth["process_changes"][0]["from_batch"] == 100
+    assert len(result.truth["faults"]) >= 5
+    assert batches["lot"].is_unique
