@@ -154,10 +154,20 @@ def test_db_status_and_upgrade(home: Path) -> None:
     assert upgraded["from_revision"] == upgraded["to_revision"] == status["head"]
 
 
-def test_demo_initialises_a_home(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_demo_simulates_and_imports_a_plant(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--home", str(tmp_path / "demo"), "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["counts"]["audit_events"] >= 1
+    summary = json.loads(result.stdout)
+    assert summary["import"]["ok"] is True
+    counts = summary["home"]["counts"]
+    # The default programme (docs/simulator.md): 150 MSC + 40 CAR-T + 20 AAV lots.
+    assert counts["batches"] == 210
+    assert counts["timeseries_segments"] > 0 and counts["shipments"] > 0
+    verify = runner.invoke(app, ["--home", str(tmp_path / "demo"), "audit", "verify"])
+    assert verify.exit_code == 0, verify.output
+    again = runner.invoke(app, ["demo", "--home", str(tmp_path / "demo"), "--json"])
+    assert json.loads(again.stdout)["import"] is None, "a second run only summarises"
 
 
 def _commands(group: typer.Typer, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.progress import Progress
 
 from saisei.cli._common import JSON_OPTION, handle_errors, open_store, print_json, settings_from
+from saisei.services.demo import run_demo
 from saisei.services.home import HomeSummary, initialise_home
 
 
@@ -42,17 +44,35 @@ def init(
 def demo(
     ctx: typer.Context,
     home: Path = typer.Option(Path("demo-home"), "--home", help="Folder of the demo home."),
+    seed: int = typer.Option(20261128, "--seed", help="Seed of the simulated programme."),
     json_output: bool = JSON_OPTION,
 ) -> None:
-    """Set up a demo home on the embedded database and summarise it."""
+    """Simulate a demonstration plant and import it into a demo home.
+
+    Three hospitals and an intermediary supply a manufacturer: about 150 MSC batches (with a
+    medium change at batch 100), 40 CAR-T and 20 AAV lots, with a few faults and transport
+    excursions, imported through the normal importer. Run again, it only summarises the home.
+    """
     settings = settings_from(ctx, home=home)
-    with open_store(settings) as store:
-        summary = initialise_home(store, settings.home)
-    if json_output:
-        print_json(summary.to_dict())
-    else:
-        _print_summary(summary)
-        typer.echo(
-            "Next: 'saisei --home demo-home batches list' and "
-            "'saisei --home demo-home audit verify'."
+    with open_store(settings) as store, Progress(transient=True, disable=json_output) as bar:
+        task = bar.add_task("simulating", total=1.0)
+        result = run_demo(
+            store,
+            settings.home,
+            seed=seed,
+            progress=lambda stage, done: bar.update(task, completed=done, description=stage),
         )
+    if json_output:
+        print_json(result.to_dict())
+        return
+    if result.imported is not None:
+        typer.echo(
+            f"Simulated programme written to {result.exchange_folder} and imported in "
+            f"{result.imported.seconds:.1f} s."
+        )
+    _print_summary(result.home)
+    typer.echo(
+        f"Next: 'saisei --home {settings.home} batches list', "
+        f"'saisei --home {settings.home} spc chart viability --product MSC', "
+        f"'saisei --home {settings.home} audit verify'."
+    )

@@ -37,7 +37,13 @@ def _serialise(frame: pd.DataFrame, table: str) -> pd.DataFrame:
             continue
         if column.kind == "datetime":
             values = pd.to_datetime(out[column.name], utc=True)
-            out[column.name] = values.map(lambda v: None if pd.isna(v) else v.isoformat())
+            # Vectorised ISO 8601 in UTC; microseconds only where a value has them.
+            text = values.dt.strftime("%Y-%m-%dT%H:%M:%S")
+            micros = values.dt.microsecond
+            text = text.where(
+                micros == 0, text + "." + micros.astype("Int64").astype(str).str.zfill(6)
+            )
+            out[column.name] = (text + "+00:00").where(values.notna(), None)
         elif column.kind == "list":
             out[column.name] = out[column.name].map(
                 lambda v: ";".join(map(str, v)) if isinstance(v, list | tuple) else v
