@@ -132,7 +132,11 @@ class SeriesImporter:
         overlapping: list[TimeSeriesSegment] = []
         for segment in current:
             stored = pd.read_parquet(store.root / segment.path)
-            if len(stored) == len(incoming) and _canonical(stored).equals(incoming):
+            if (
+                incoming is not None
+                and len(stored) == len(incoming)
+                and _canonical(stored).equals(incoming)
+            ):
                 report.unchanged += len(data)
                 return
             if segment.t_end_h is not None and float(data["t"].min()) <= segment.t_end_h:

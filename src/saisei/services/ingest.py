@@ -157,7 +157,8 @@ def import_path(
     started = time.perf_counter()
     report = ImportReport(path=str(path), quarantine=str(quarantine) if quarantine else None)
     if mapping is not None:
-        raws, process_files = [read_wide(path, WideMapping.from_yaml(mapping))], []
+        raws = [read_wide(path, WideMapping.from_yaml(mapping))]
+        process_files: list[Path] = []
     else:
         raws, process_files = _read_all(path, report.errors)
     validated = [(raw, validate_table(raw, timezone=timezone)) for raw in raws]
