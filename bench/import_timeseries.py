@@ -29,14 +29,16 @@ def make_rows(n: int, seed: int = 1) -> pd.DataFrame:
     lots, variables = 100, 10
     per_series = n // (lots * variables)
     t = np.tile(np.arange(per_series) / 6.0, lots * variables)
-    return pd.DataFrame({
-        "lot": np.repeat([f"L{i:04d}" for i in range(lots)], variables * per_series),
-        "stage": "expansion",
-        "variable": np.tile(np.repeat([f"v{j}" for j in range(variables)], per_series), lots),
-        "t": t,
-        "value": rng.normal(37.0, 0.2, t.size),
-        "unit": "degC",
-    })
+    return pd.DataFrame(
+        {
+            "lot": np.repeat([f"L{i:04d}" for i in range(lots)], variables * per_series),
+            "stage": "expansion",
+            "variable": np.tile(np.repeat([f"v{j}" for j in range(variables)], per_series), lots),
+            "t": t,
+            "value": rng.normal(37.0, 0.2, t.size),
+            "unit": "degC",
+        }
+    )
 
 
 def run(rows: pd.DataFrame, suffix: str, folder: Path) -> dict[str, float]:
@@ -64,8 +66,12 @@ def run(rows: pd.DataFrame, suffix: str, folder: Path) -> dict[str, float]:
     import_path(store, path, actor="bench")
     saisei = time.perf_counter() - started
     store.close()
-    return {"rows": len(rows), "saisei_s": saisei, "pyarrow_s": baseline,
-            "ratio": saisei / baseline}
+    return {
+        "rows": len(rows),
+        "saisei_s": saisei,
+        "pyarrow_s": baseline,
+        "ratio": saisei / baseline,
+    }
 
 
 def main() -> None:
@@ -76,8 +82,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for suffix, n in (("parquet", args.parquet_rows), ("csv", args.csv_rows)):
             result = run(make_rows(n), suffix, Path(tmp))
-            print(f"{suffix}: {result['rows']:,} rows  saisei {result['saisei_s']:.2f} s  "
-                  f"pyarrow {result['pyarrow_s']:.2f} s  ratio {result['ratio']:.1f}x")
+            print(
+                f"{suffix}: {result['rows']:,} rows  saisei {result['saisei_s']:.2f} s  "
+                f"pyarrow {result['pyarrow_s']:.2f} s  ratio {result['ratio']:.1f}x"
+            )
 
 
 if __name__ == "__main__":
