@@ -5,6 +5,7 @@ Estimators follow the scikit-learn contract (``fit`` returns ``self``; learned s
 and how to read an alarm.
 """
 
+from ._align import DTWAligner, MaturityAligner, dtw_path
 from ._batch import BatchEvolutionModel, BatchLevelModel
 from ._batchdata import BatchCube, cube_to_long, to_cube
 from ._pca import PCAMonitor
@@ -15,9 +16,12 @@ __all__ = [
     "BatchCube",
     "BatchEvolutionModel",
     "BatchLevelModel",
+    "DTWAligner",
+    "MaturityAligner",
     "MonitorDiagnosis",
     "PCAMonitor",
     "PLSMonitor",
     "cube_to_long",
+    "dtw_path",
     "to_cube",
 ]

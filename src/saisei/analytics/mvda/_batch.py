@@ -154,9 +154,7 @@ class BatchEvolutionModel(BaseEstimator):
         )
         self.n_components_ = self.pca_.n_components_
         a = self.n_components_
-        diagnosis = self.pca_._diagnose_scaled(
-            self.pca_._scale(rows[present]), pd.RangeIndex(int(present.sum()))
-        )
+        diagnosis = self.pca_._diagnose_array(rows[present], pd.RangeIndex(int(present.sum())))
         scores = np.full((b * j, a), np.nan)
         spe = np.full(b * j, np.nan)
         scores[present], spe[present] = diagnosis.scores, diagnosis.spe
@@ -233,7 +231,7 @@ class BatchEvolutionModel(BaseEstimator):
         pca = self.pca_
         Xs = pca._scale(rows[present])
         observed = ~np.isnan(Xs)
-        diagnosis = pca._diagnose_scaled(Xs.copy(), pd.RangeIndex(present.size))
+        diagnosis = pca._diagnose_array(rows[present], pd.RangeIndex(present.size))
         scores = diagnosis.scores
         centred = scores - self.score_mean_[grid]
         weights = np.einsum("nac,nc->na", self.score_cov_inv_[grid], centred)
@@ -375,7 +373,7 @@ class BatchLevelModel(BaseEstimator):
             self.model_.fit(frame, Y)
         self.n_components_ = self.model_.n_components_
         model = self.model_
-        diagnosis = model._diagnose_scaled(model._scale(X), pd.RangeIndex(b))
+        diagnosis = model._diagnose_array(X, pd.RangeIndex(b))
         per_time = np.nan_to_num(diagnosis.spe_contributions).reshape(b, j, k).sum(axis=2)
         accumulated = np.cumsum(per_time, axis=1)
         self.spe_limits_up_to_ = np.array(

@@ -18,6 +18,7 @@ variance).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,6 +91,48 @@ def missing_pattern(missing: np.ndarray) -> scipy.sparse.csr_matrix:
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
     return scipy.sparse.csr_matrix((np.ones(flat.size), flat - rows * k, indptr), shape=(n, k))
+
+
+def pca_complete_tall(
+    X: np.ndarray,
+    n_components: int,
+    center: np.ndarray,
+    scaling: Callable[[np.ndarray], np.ndarray],
+    chunk_rows: int = 4096,
+) -> tuple[LowRankFit, np.ndarray, np.ndarray]:
+    """Exact PCA of complete data with at least as many rows as columns, without copying X.
+
+    The cross-product of ``X - center`` is accumulated over row chunks held in one reused
+    buffer; the column standard deviations (ddof=1) come from its diagonal and
+    ``scaling(std)`` turns them into ``scale_``; the covariance of the scaled data is then
+    eigendecomposed exactly. Returns the fit, ``scale_`` and the squared norm of every scaled
+    row.
+    """
+    n, k = X.shape
+    dof = max(n - 1, 1)
+    buffer = np.empty((min(chunk_rows, n), k))
+    cross = np.zeros((k, k))
+    for start in range(0, n, chunk_rows):
+        xc = buffer[: min(chunk_rows, n - start)]
+        np.subtract(X[start : start + chunk_rows], center, out=xc)
+        cross += xc.T @ xc
+    scale = scaling(np.sqrt(np.clip(np.diag(cross), 0.0, None) / dof))
+    cov = cross / dof / np.outer(scale, scale)
+    evals, evecs = scipy.linalg.eigh(cov, check_finite=False)
+    evals, evecs = np.clip(evals[::-1], 0.0, None), evecs[:, ::-1]
+    P = np.ascontiguousarray(evecs[:, :n_components])
+    T = np.empty((n, n_components))
+    row_ss = np.empty(n)
+    inverse_scale = 1.0 / scale
+    for start in range(0, n, chunk_rows):
+        rows = slice(start, min(start + chunk_rows, n))
+        xs = buffer[: rows.stop - start]
+        np.subtract(X[rows], center, out=xs)
+        xs *= inverse_scale
+        T[rows] = xs @ P
+        row_ss[rows] = np.einsum("ij,ij->i", xs, xs)
+    flip_signs(P, T)
+    return LowRankFit(T, P, evals, cov), scale, row_ss
 
 
 def _solve_batched(lhs: np.ndarray, rhs: np.ndarray) -> np.ndarray:

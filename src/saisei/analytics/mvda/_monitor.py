@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -82,45 +84,27 @@ class LatentMonitorMixin:
         Xs: np.ndarray,
         T: np.ndarray,
         *,
-        cov: np.ndarray | None = None,
-        residual_eigenvalues: np.ndarray | None = None,
         centred: bool = True,
     ) -> None:
         """Score variances, limits, DModX constants and the TSR support from a training fit.
 
-        ``cov`` (the covariance of complete scaled data) and ``residual_eigenvalues`` may be
-        given when the decomposition already produced them.
+        ``Xs`` is the scaled training data (NaN where missing), ``T`` its scores.
         """
         n, k = Xs.shape
-        a = T.shape[1]
         P = self._xloadings
         dof = max(n - 1, 1)
         missing = np.isnan(Xs)
-        has_missing = bool(missing.any())
-        self.score_variances_ = np.einsum("ia,ia->a", T, T) / dof
-        self._inv_score_variances = _inverse_or_zero(self.score_variances_)
-        self.t2_train_ = T**2 @ self._inv_score_variances
-
-        if not has_missing:
-            row_ss = np.einsum("ij,ij->i", Xs, Xs)
-            if cov is not None and residual_eigenvalues is not None:
-                # PCA: residual SS of a row is |x|^2 - |t|^2 (orthonormal loadings).
-                spe_train = np.clip(row_ss - np.einsum("ia,ia->i", T, T), 0.0, None)
-                resid_cov_eigs = residual_eigenvalues
+        self._set_score_variances(T)
+        if not missing.any():
+            E = Xs - T @ P.T
+            spe_train = np.einsum("ij,ij->i", E, E)
+            resid_cov_eigs = _residual_eigenvalues(E, dof)
+            if k <= n:
+                self._tsr = TsrSupport(self._rotation, cov=(Xs.T @ Xs) / dof)
             else:
-                E = Xs - T @ P.T
-                spe_train = np.einsum("ij,ij->i", E, E)
-                resid_cov_eigs = _residual_eigenvalues(E, dof)
-                if cov is None and k <= n:
-                    cov = (Xs.T @ Xs) / dof
-            support = (
-                TsrSupport(self._rotation, cov=cov)
-                if cov is not None
-                else TsrSupport(self._rotation, data=Xs.copy())
-            )
+                self._tsr = TsrSupport(self._rotation, data=Xs.copy())
         else:
             observed = ~missing
-            X0 = np.where(observed, Xs, 0.0)
             fitted = T @ P.T
             E0 = np.where(observed, Xs - fitted, 0.0)
             spe_train = np.einsum("ij,ij->i", E0, E0)
@@ -129,13 +113,31 @@ class LatentMonitorMixin:
                 resid_cov = (E0.T @ E0) / np.maximum(pairs - 1.0, 1.0)
                 resid_cov_eigs = np.clip(np.linalg.eigvalsh(resid_cov)[::-1], 0.0, None)
                 cov = (P * self.score_variances_) @ P.T + resid_cov
-                support = TsrSupport(self._rotation, cov=cov)
+                self._tsr = TsrSupport(self._rotation, cov=cov)
             else:
                 resid_cov_eigs = _residual_eigenvalues(E0, dof)
-                support = TsrSupport(self._rotation, data=np.where(observed, X0, fitted))
-        self._tsr = support
+                imputed = np.where(observed, Xs, fitted)
+                self._tsr = TsrSupport(self._rotation, data=imputed)
+        self._set_limits(spe_train, resid_cov_eigs, n, k, centred)
+
+    def _set_score_variances(self, T: np.ndarray) -> None:
+        dof = max(T.shape[0] - 1, 1)
+        self.score_variances_ = np.einsum("ia,ia->a", T, T) / dof
+        self._inv_score_variances = _inverse_or_zero(self.score_variances_)
+        self.t2_train_ = T**2 @ self._inv_score_variances
+
+    def _set_limits(
+        self,
+        spe_train: np.ndarray,
+        residual_eigenvalues: np.ndarray,
+        n: int,
+        k: int,
+        centred: bool,
+    ) -> None:
+        """T2, SPE and DModX limits from the training SPE and residual eigenvalues."""
+        a = self._rotation.shape[1]
         self.spe_train_ = spe_train
-        self.residual_eigenvalues_ = np.asarray(resid_cov_eigs)
+        self.residual_eigenvalues_ = np.asarray(residual_eigenvalues)
         self.n_samples_fit_ = n
         self.t2_limit_ = t2_limit(a, n, self.alpha, "II")
         self.t2_limit_phase1_ = t2_limit(a, n, self.alpha, "I")
@@ -162,7 +164,7 @@ class LatentMonitorMixin:
         return tuple(f"x{j}" for j in range(self.n_features_in_))
 
     def diagnose(self, X: Any) -> MonitorDiagnosis:
-        """Score rows and compute T2, SPE, DModX, contributions and alarms.
+        """Score rows and compute T2, SPE, DModX, alarms and (on demand) contributions.
 
         Parameters
         ----------
@@ -179,53 +181,53 @@ class LatentMonitorMixin:
         index = X.index if isinstance(X, pd.DataFrame) else None
         X = as_float_matrix(self, X, reset=False)
         index = pd.Index(index) if index is not None else pd.RangeIndex(X.shape[0])
-        return self._diagnose_scaled(self._scale(X), index)
+        return self._diagnose_array(X, index)
 
-    def _diagnose_scaled(self, Xs: np.ndarray, index: pd.Index) -> MonitorDiagnosis:
-        n, k = Xs.shape
+    def _scaled_chunks(self, X: np.ndarray) -> Iterator[tuple[slice, np.ndarray]]:
+        """Rows of X scaled chunk by chunk into one reused buffer (no full-size temporaries)."""
+        n, k = X.shape
+        buffer = np.empty((min(_CHUNK_ROWS, max(n, 1)), k))
+        inverse_scale = 1.0 / self.scale_
+        for start in range(0, n, _CHUNK_ROWS):
+            rows = slice(start, min(start + _CHUNK_ROWS, n))
+            xs = buffer[: rows.stop - start]
+            np.subtract(X[rows], self.mean_, out=xs)
+            xs *= inverse_scale
+            yield rows, xs
+
+    def _diagnose_array(self, X: np.ndarray, index: pd.Index) -> MonitorDiagnosis:
+        """Statistics of rows in original units, computed chunk-wise."""
+        n, k = X.shape
         R, P = self._rotation, self._xloadings
         inv_var = self._inv_score_variances
         a = R.shape[1]
         scores = np.empty((n, a))
-        t2 = np.empty(n)
         spe = np.empty(n)
-        t2c = np.empty((n, k))
-        missing_rows = np.isnan(Xs).any(axis=1)
         n_observed = np.full(n, k, dtype=np.int64)
-        complete = np.flatnonzero(~missing_rows)
-        # Complete rows: in cache-sized chunks; Xs becomes the residual matrix in place.
-        RinvT = (R * inv_var).T
+        orthonormal = bool(getattr(self, "_orthonormal", False))
         Pt = P.T
-        if complete.size == n:
-            for start in range(0, n, _CHUNK_ROWS):
-                block = slice(start, min(start + _CHUNK_ROWS, n))
-                xs = Xs[block]
+        for rows, xs in self._scaled_chunks(X):
+            missing = np.isnan(xs)
+            incomplete = missing.any(axis=1)
+            if not incomplete.any():
                 t = xs @ R
-                scores[block] = t
-                np.multiply(t @ RinvT, xs, out=t2c[block])
-                xs -= t @ Pt
-                spe[block] = np.einsum("ij,ij->i", xs, xs)
-        elif complete.size:
-            xs = Xs[complete]
-            t = xs @ R
-            scores[complete] = t
-            t2c[complete] = (t @ RinvT) * xs
-            xs -= t @ Pt
-            spe[complete] = np.einsum("ij,ij->i", xs, xs)
-            Xs[complete] = xs
-        partial = np.flatnonzero(missing_rows)
-        if partial.size:
-            xs = Xs[partial]
-            observed = ~np.isnan(xs)
-            n_observed[partial] = observed.sum(axis=1)
-            t = self._scores_of_scaled(xs)
-            scores[partial] = t
-            x0 = np.where(observed, xs, 0.0)
-            t2c[partial] = (t @ RinvT) * x0
-            resid = np.where(observed, xs - t @ Pt, np.nan)
-            spe[partial] = np.nansum(resid**2, axis=1)
-            spe[partial[n_observed[partial] == 0]] = np.nan
-            Xs[partial] = resid
+                scores[rows] = t
+                if orthonormal:  # PCA: |x|^2 = |t|^2 + |e|^2
+                    spe[rows] = np.maximum(
+                        np.einsum("ij,ij->i", xs, xs) - np.einsum("ia,ia->i", t, t), 0.0
+                    )
+                else:
+                    xs -= t @ Pt
+                    spe[rows] = np.einsum("ij,ij->i", xs, xs)
+                continue
+            chunk_scores = self._scores_of_scaled(xs)
+            scores[rows] = chunk_scores
+            observed = ~missing
+            n_observed[rows] = observed.sum(axis=1)
+            resid = np.where(observed, xs - chunk_scores @ Pt, 0.0)
+            chunk_spe = np.einsum("ij,ij->i", resid, resid)
+            chunk_spe[n_observed[rows] == 0] = np.nan
+            spe[rows] = chunk_spe
         t2 = np.einsum("ia,a,ia->i", scores, inv_var, scores)
         dof = np.maximum(n_observed - a, 1)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -238,18 +240,39 @@ class LatentMonitorMixin:
             t2_limit=self.t2_limit_,
             spe_limit=self.spe_limit_,
             dmodx_limit=self.dmodx_limit_,
-            t2_contributions=t2c,
-            residuals=Xs,
             n_observed=n_observed,
             feature_names=self._feature_names(),
             index=index,
+            _source=partial(self._contribution_matrices, X, scores),
         )
+
+    def _contribution_matrices(
+        self, X: np.ndarray, scores: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """T2 contributions and signed residuals of rows X with known scores."""
+        n, k = X.shape
+        t2c = np.empty((n, k))
+        residuals = np.empty((n, k))
+        weights = (self._rotation * self._inv_score_variances).T
+        Pt = self._xloadings.T
+        for rows, xs in self._scaled_chunks(X):
+            t = scores[rows]
+            np.multiply(t @ weights, np.nan_to_num(xs, nan=0.0), out=t2c[rows])
+            np.subtract(xs, t @ Pt, out=residuals[rows])
+        return t2c, residuals
 
     def transform(self, X: Any) -> np.ndarray:
         """Scores of ``X`` (rows with missing values are projected), shape (n, n_components)."""
         ensure_fitted(self)
         X = as_float_matrix(self, X, reset=False)
-        return self._scores_of_scaled(self._scale(X))
+        return self._scores_of_array(X)
+
+    def _scores_of_array(self, X: np.ndarray) -> np.ndarray:
+        """Scores of rows in original units, chunk by chunk."""
+        scores = np.empty((X.shape[0], self._rotation.shape[1]))
+        for rows, xs in self._scaled_chunks(X):
+            scores[rows] = self._scores_of_scaled(xs)
+        return scores
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()  # type: ignore[misc]

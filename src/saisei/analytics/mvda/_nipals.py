@@ -146,3 +146,41 @@ def scores_single_component(X: np.ndarray, fit: PlsFit, a: int) -> np.ndarray:
         x -= np.outer(t, p) * obs
         T[:, b] = t
     return T
+
+
+def pls_kernel(
+    G: np.ndarray, H: np.ndarray, n_components: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """PLS regression from the cross-products alone: ``G = X'X`` (K x K), ``H = X'Y``.
+
+    The improved kernel algorithm of Dayal & MacGregor (1997, algorithm 2): weights from the
+    deflated ``X'Y``, ``p = G r / (r'G r)``, ``q = H'r / (r'G r)``; X is never touched. Returns
+    W, P, Q, R and ``t't`` per component; the scores are ``X R``.
+    """
+    k, m = H.shape
+    W = np.zeros((k, n_components))
+    P = np.zeros((k, n_components))
+    Q = np.zeros((m, n_components))
+    R = np.zeros((k, n_components))
+    tt_all = np.zeros(n_components)
+    H = H.copy()
+    for a in range(n_components):
+        if m == 1:
+            w = H[:, 0].copy()
+        else:
+            _evals, evecs = np.linalg.eigh(H.T @ H)
+            w = H @ evecs[:, -1]
+        norm = np.linalg.norm(w)
+        if norm <= np.finfo(float).tiny:
+            break
+        w *= _flip(w) / norm
+        r = w - R[:, :a] @ (P[:, :a].T @ w)
+        Gr = G @ r
+        tt = float(r @ Gr)
+        if tt <= np.finfo(float).tiny:
+            break
+        p = Gr / tt
+        q = (H.T @ r) / tt
+        H -= tt * np.outer(p, q)
+        W[:, a], P[:, a], Q[:, a], R[:, a], tt_all[a] = w, p, q, r, tt
+    return W, P, Q, R, tt_all

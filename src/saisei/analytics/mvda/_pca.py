@@ -10,9 +10,10 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from saisei.errors import ValidationFailed
 
 from ._limits import SPE_METHODS
-from ._linalg import als_missing, pca_complete
+from ._linalg import LowRankFit, als_missing, pca_complete, pca_complete_tall
 from ._monitor import LatentMonitorMixin, as_float_matrix, ensure_fitted
-from ._scaling import apply_scaling, column_moments, fit_scaling
+from ._project import TsrSupport
+from ._scaling import apply_scaling, column_moments, fit_scaling, scaling_from_moments
 from ._select import cumulative_q2, select_pca_components
 from ._validation import check_alpha, check_blocks, check_choice, check_int, check_scale
 
@@ -154,29 +155,62 @@ class PCAMonitor(
         labels = check_blocks(
             self.blocks, k, type(self).__name__, getattr(self, "feature_names_in_", None)
         )
+        column_sums = X.sum(axis=0)
+        has_missing = bool(np.isnan(column_sums).any())
+        self.q2_ = self.q2_cum_ = None
+        self._orthonormal = True
+        if self.n_components is not None:
+            a = int(self.n_components)
+            if a > min(n, k):
+                raise ValidationFailed(
+                    f"The 'n_components' parameter of PCAMonitor must be at most "
+                    f"min(n_samples, n_features) = {min(n, k)}. Got {a} instead; lower it."
+                )
+            if not has_missing and n >= k:
+                self._fit_tall(X, column_sums / n, a, labels)
+                return self
         self.mean_, self.scale_ = fit_scaling(X, self.scale, labels)
         Xs = apply_scaling(X, self.mean_, self.scale_)
-        has_missing = bool(np.isnan(Xs).any())
-        limit = min(n, k)
-        self.q2_ = self.q2_cum_ = None
         if self.n_components is None:
             a, self.q2_ = select_pca_components(
                 Xs, folds=self.cv_folds, tol=self.tol, max_iter=self.max_iter
             )
             self.q2_cum_ = cumulative_q2(self.q2_)
-        else:
-            a = int(self.n_components)
-            if a > limit:
-                raise ValidationFailed(
-                    f"The 'n_components' parameter of PCAMonitor must be at most "
-                    f"min(n_samples, n_features) = {limit}. Got {a} instead; lower it."
-                )
         if has_missing:
             fit = als_missing(Xs, a, tol=self.tol, max_iter=self.max_iter)
             self.solver_ = "als"
         else:
             fit = pca_complete(Xs, a)
             self.solver_ = "eigh" if n >= k else "gram"
+        self._store(fit, a)
+        # Total variance: the sum of the column variances, each over its observed values.
+        self._set_variance_ratio(float(np.sum(column_moments(Xs)[1] ** 2)))
+        self._fit_residual_model(Xs, fit.scores, centred=self.scale != "none")
+        return self
+
+    def _fit_tall(self, X: np.ndarray, mean: np.ndarray, a: int, labels: np.ndarray | None) -> None:
+        """Complete data, n >= k: one exact eigendecomposition, no copy of X."""
+        center = np.zeros_like(mean) if self.scale == "none" else mean
+
+        def scaling(std: np.ndarray) -> np.ndarray:
+            return scaling_from_moments(center, std, self.scale, labels)[1]
+
+        fit, self.scale_, row_ss = pca_complete_tall(X, a, center, scaling)
+        self.mean_ = center
+        self.solver_ = "eigh"
+        self._store(fit, a)
+        self._set_variance_ratio(float(np.sum(fit.eigenvalues)))
+        self._set_score_variances(fit.scores)
+        # |x|^2 = |t|^2 + |e|^2 for orthonormal loadings; the residual eigenvalues are the
+        # discarded ones, and the covariance is what trimmed score regression needs.
+        spe_train = np.maximum(row_ss - np.einsum("ia,ia->i", fit.scores, fit.scores), 0.0)
+        assert fit.covariance is not None
+        self._tsr = TsrSupport(self._rotation, cov=fit.covariance)
+        self._set_limits(
+            spe_train, fit.eigenvalues[a:], X.shape[0], X.shape[1], self.scale != "none"
+        )
+
+    def _store(self, fit: LowRankFit, a: int) -> None:
         self.n_iter_ = max(fit.n_iter, 1)
         self.n_components_ = a
         self._n_features_out = a
@@ -185,21 +219,13 @@ class PCAMonitor(
         self.components_ = fit.loadings.T.copy()
         self.scores_ = fit.scores
         self.explained_variance_ = fit.eigenvalues[:a].copy()
-        # Total variance: the sum of the column variances, each over its observed values.
-        total_variance = float(np.sum(column_moments(Xs)[1] ** 2))
+
+    def _set_variance_ratio(self, total_variance: float) -> None:
         self.explained_variance_ratio_ = (
-            self.explained_variance_ / total_variance if total_variance > 0 else np.zeros(a)
+            self.explained_variance_ / total_variance
+            if total_variance > 0
+            else np.zeros(self.n_components_)
         )
-        self._fit_residual_model(
-            Xs,
-            fit.scores,
-            cov=fit.covariance,
-            residual_eigenvalues=None
-            if has_missing or fit.covariance is None
-            else fit.eigenvalues[a:],
-            centred=self.scale != "none",
-        )
-        return self
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Reconstruct rows in original units from scores of shape (n, n_components_)."""

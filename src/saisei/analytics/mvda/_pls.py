@@ -17,10 +17,20 @@ from saisei.errors import ValidationFailed
 
 from ._limits import SPE_METHODS
 from ._monitor import LatentMonitorMixin, as_float_matrix, ensure_fitted
-from ._nipals import PlsFit, pls_complete, pls_nipals_missing, scores_single_component
-from ._scaling import apply_scaling, fit_scaling
+from ._nipals import (
+    PlsFit,
+    pls_complete,
+    pls_kernel,
+    pls_nipals_missing,
+    scores_single_component,
+)
+from ._project import TsrSupport
+from ._scaling import apply_scaling, fit_scaling, scaling_from_moments
 from ._select import MAX_AUTO_COMPONENTS, count_from_q2, cumulative_q2, folds_of
 from ._validation import check_alpha, check_blocks, check_choice, check_int, check_scale
+
+
+_CHUNK = 4096
 
 
 class PLSMonitor(
@@ -169,10 +179,6 @@ class PLSMonitor(
         labels = check_blocks(
             self.blocks, k, type(self).__name__, getattr(self, "feature_names_in_", None)
         )
-        self.mean_, self.scale_ = fit_scaling(X, self.scale, labels)
-        self.y_mean_, self.y_scale_ = fit_scaling(Y, self.scale)
-        Xs = apply_scaling(X, self.mean_, self.scale_)
-        Ys = apply_scaling(Y, self.y_mean_, self.y_scale_)
         limit = min(n, k)
         if self.n_components is None:
             a_max = max(min(MAX_AUTO_COMPONENTS, k, n - 2), 1)
@@ -183,6 +189,15 @@ class PLSMonitor(
                     f"The 'n_components' parameter of PLSMonitor must be at most "
                     f"min(n_samples, n_features) = {limit}. Got {a_max} instead; lower it."
                 )
+        self._orthonormal = False
+        column_sums = X.sum(axis=0)
+        if n >= k and not np.isnan(column_sums).any() and not np.isnan(Y).any():
+            self._fit_tall(X, Y, column_sums / n, labels, a_max)
+            return self
+        self.mean_, self.scale_ = fit_scaling(X, self.scale, labels)
+        self.y_mean_, self.y_scale_ = fit_scaling(Y, self.scale)
+        Xs = apply_scaling(X, self.mean_, self.scale_)
+        Ys = apply_scaling(Y, self.y_mean_, self.y_scale_)
         fit = self._decompose(Xs, Ys, a_max)
         self.q2_, self.q2_cum_ = None, None
         if self.cv_folds is not None and n >= 3:
@@ -203,6 +218,115 @@ class PLSMonitor(
             )
         self._store(fit, Xs, Ys, a)
         return self
+
+    def _fit_tall(
+        self, X: np.ndarray, Y: np.ndarray, mean: np.ndarray, labels: np.ndarray | None, a_max: int
+    ) -> None:
+        """Complete data, n >= k: kernel PLS on cross-products, fold cross-products for Q2.
+
+        Two passes over X in row chunks (one reused buffer): the centred cross-products of
+        every cross-validation group, then the scores (full model and each fold model) and
+        the SPE. The fold models come from the total cross-products minus their group's.
+        """
+        n, k = X.shape
+        center = np.zeros(k) if self.scale == "none" else mean
+        self.y_mean_, self.y_scale_ = fit_scaling(Y, self.scale)
+        Ys = (Y - self.y_mean_) / self.y_scale_
+        groups = min(int(self.cv_folds), n) if self.cv_folds is not None and n >= 3 else 1
+        m = Ys.shape[1]
+        G_parts = np.zeros((groups, k, k))
+        H_parts = np.zeros((groups, k, m))
+        buffer = np.empty((min(_CHUNK, n), k))
+        for start in range(0, n, _CHUNK):
+            stop = min(start + _CHUNK, n)
+            xc = buffer[: stop - start]
+            np.subtract(X[start:stop], center, out=xc)
+            for g in range(groups):
+                first = (g - start) % groups
+                part = xc[first::groups]
+                G_parts[g] += part.T @ part
+                H_parts[g] += part.T @ Ys[start + first : stop : groups]
+        G_raw, H_raw = G_parts.sum(axis=0), H_parts.sum(axis=0)
+        std = np.sqrt(np.clip(np.diag(G_raw), 0.0, None) / max(n - 1, 1))
+        self.mean_, self.scale_ = center, scaling_from_moments(center, std, self.scale, labels)[1]
+        inv = 1.0 / self.scale_
+        G = G_raw * np.outer(inv, inv)
+        H = H_raw * inv[:, None]
+        W, P, Q, R, _tt = pls_kernel(G, H, a_max)
+        folds = []
+        if groups > 1:
+            for g in range(groups):
+                Gg = (G_raw - G_parts[g]) * np.outer(inv, inv)
+                Hg = (H_raw - H_parts[g]) * inv[:, None]
+                folds.append(pls_kernel(Gg, Hg, a_max))
+        # Second pass: scores of the full model, predictions of each fold model, SPE.
+        T = np.empty((n, a_max))
+        spe = np.empty(n)
+        press = np.zeros(a_max)
+        RP = np.hstack([R, P])
+        PtP = P.T @ P
+        for start in range(0, n, _CHUNK):
+            stop = min(start + _CHUNK, n)
+            xs = buffer[: stop - start]
+            np.subtract(X[start:stop], center, out=xs)
+            xs *= inv
+            both = xs @ RP
+            t, px = both[:, :a_max], both[:, a_max:]
+            T[start:stop] = t
+            # |x - P t|^2 = |x|^2 - 2 t'P'x + t'P'P t
+            spe[start:stop] = np.maximum(
+                np.einsum("ij,ij->i", xs, xs)
+                - 2 * np.einsum("ia,ia->i", t, px)
+                + np.einsum("ia,ab,ib->i", t, PtP, t),
+                0.0,
+            )
+            for g, (_w, _p, Qg, Rg, _t) in enumerate(folds):
+                first = (g - start) % groups
+                tg = xs[first::groups] @ Rg
+                yg = Ys[start + first : stop : groups]
+                pred = np.cumsum(tg[:, :, None] * Qg.T[None, :, :], axis=1)
+                press += np.sum((yg[:, None, :] - pred) ** 2, axis=(0, 2))
+        self.q2_, self.q2_cum_ = None, None
+        a = a_max if self.n_components is not None else 1
+        if folds:
+            residual = Ys.copy()
+            fitted_ss = np.empty(a_max + 1)
+            fitted_ss[0] = float(np.sum(residual**2))
+            for b in range(a_max):
+                residual -= np.outer(T[:, b], Q[:, b])
+                fitted_ss[b + 1] = float(np.sum(residual**2))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                q2 = 1.0 - press / fitted_ss[:-1]
+            self.q2_, self.q2_cum_ = q2, cumulative_q2(q2)
+            if self.n_components is None:
+                a = count_from_q2(q2)
+        fit = PlsFit(W[:, :a], P[:, :a], Q[:, :a], R[:, :a], T[:, :a])
+        self._store_tall(fit, G, Ys, spe if a == a_max else None, X, a)
+
+    def _store_tall(
+        self,
+        fit: PlsFit,
+        G: np.ndarray,
+        Ys: np.ndarray,
+        spe: np.ndarray | None,
+        X: np.ndarray,
+        a: int,
+    ) -> None:
+        n, k = X.shape
+        dof = max(n - 1, 1)
+        self._store_model(fit, Ys, a, ssx=float(np.trace(G)))
+        self._set_score_variances(fit.scores)
+        if spe is None:  # fewer components than were fitted: recompute the residuals
+            spe = np.empty(n)
+            for rows, xs in self._scaled_chunks(X):
+                xs -= fit.scores[rows] @ fit.x_loadings.T
+                spe[rows] = np.einsum("ij,ij->i", xs, xs)
+        cov = G / dof
+        # X'X = P (T'T) P' + E'E for PLS (T'E = 0): the residual covariance without E.
+        resid_cov = cov - (fit.x_loadings * self.score_variances_) @ fit.x_loadings.T
+        eigs = np.clip(np.linalg.eigvalsh(resid_cov)[::-1], 0.0, None)
+        self._tsr = TsrSupport(self._rotation, cov=cov)
+        self._set_limits(spe, eigs, n, k, self.scale != "none")
 
     @staticmethod
     def _decompose(Xs: np.ndarray, Ys: np.ndarray, a: int) -> PlsFit:
@@ -243,6 +367,10 @@ class PLSMonitor(
             return 1.0 - press / fitted_ss[:-1]
 
     def _store(self, fit: PlsFit, Xs: np.ndarray, Ys: np.ndarray, a: int) -> None:
+        self._store_model(fit, Ys, a, ssx=float(np.nansum(Xs**2)))
+        self._fit_residual_model(Xs, fit.scores, centred=self.scale != "none")
+
+    def _store_model(self, fit: PlsFit, Ys: np.ndarray, a: int, *, ssx: float) -> None:
         self.n_components_ = a
         self._n_features_out = a
         self.n_iter_ = max(fit.n_iter, 1)
@@ -265,7 +393,6 @@ class PLSMonitor(
         self.coef_ = ((fit.rotation @ fit.y_loadings.T) * self.y_scale_).T / self.scale_
         self.intercept_ = self.y_mean_.copy()
         tt = np.einsum("ia,ia->a", fit.scores, fit.scores)
-        ssx = float(np.nansum(Xs**2))
         ssy = float(np.nansum(Ys**2))
         explained_x = tt * np.einsum("ka,ka->a", fit.x_loadings, fit.x_loadings)
         explained_y = tt * np.einsum("ma,ma->a", fit.y_loadings, fit.y_loadings)
@@ -274,7 +401,6 @@ class PLSMonitor(
         self.r2x_cum_ = np.cumsum(self.r2x_)
         self.r2y_cum_ = np.cumsum(self.r2y_)
         self.vip_ = _vip(fit.weights, explained_y)
-        self._fit_residual_model(Xs, fit.scores, centred=self.scale != "none")
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -291,7 +417,7 @@ class PLSMonitor(
         """
         ensure_fitted(self)
         X = as_float_matrix(self, X, reset=False)
-        T = self._scores_of_scaled(self._scale(X))
+        T = self._scores_of_array(X)
         Y = (T @ self.y_loadings_.T) * self.y_scale_ + self.y_mean_
         return Y[:, 0] if self._predict_1d else Y
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -12,7 +14,12 @@ import pandas as pd
 class MonitorDiagnosis:
     """Per-row monitoring statistics of a fitted PCA or PLS monitor.
 
-    All statistics are computed on the scaled data (``(x - mean_) / scale_``).
+    All statistics are computed on the scaled data (``(x - mean_) / scale_``). Scores, T2,
+    SPE, DModX and the alarms are computed when the diagnosis is made; the per-variable
+    matrices (``t2_contributions``, ``residuals``, ``spe_contributions``) are computed from the
+    input rows the first time one of them is read, so that scoring many rows does not pay for
+    two ``n_rows x n_features`` matrices that are rarely all needed. Do not modify the input
+    array between ``diagnose`` and reading them.
 
     Attributes
     ----------
@@ -28,14 +35,6 @@ class MonitorDiagnosis:
         ``sqrt(spe / (k_obs - A)) / s0``.
     t2_limit, spe_limit, dmodx_limit : float
         Control limits at the monitor's ``alpha``.
-    t2_contributions : ndarray of shape (n_rows, n_features)
-        ``x_j * (R diag(1/lambda) t)_j``; they sum to ``t2`` for a complete row (Westerhuis,
-        Gurden & Smilde 2000, "Generalized contribution plots in multivariate statistical
-        process monitoring", Chemom. Intell. Lab. Syst. 51, 95-114). Missing cells contribute 0.
-    residuals : ndarray of shape (n_rows, n_features)
-        Signed scaled residuals (NaN where the value was missing): the sign tells whether a
-        variable is above or below what the model expects. Their squares are the SPE
-        contributions (:attr:`spe_contributions`).
     n_observed : ndarray of int of shape (n_rows,)
         Number of observed (non-missing) variables in the row.
     feature_names : tuple of str
@@ -51,11 +50,33 @@ class MonitorDiagnosis:
     t2_limit: float
     spe_limit: float
     dmodx_limit: float
-    t2_contributions: np.ndarray
-    residuals: np.ndarray
     n_observed: np.ndarray
     feature_names: tuple[str, ...]
     index: pd.Index
+    _source: Callable[[], tuple[np.ndarray, np.ndarray]] = field(repr=False, compare=False)
+
+    @cached_property
+    def _matrices(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._source()
+
+    @property
+    def t2_contributions(self) -> np.ndarray:
+        """``x_j * (R diag(1/lambda) t)_j``, shape (n_rows, n_features).
+
+        They sum to ``t2`` for a complete row (Westerhuis, Gurden & Smilde 2000, "Generalized
+        contribution plots in multivariate statistical process monitoring", Chemom. Intell.
+        Lab. Syst. 51, 95-114). Missing cells contribute 0.
+        """
+        return self._matrices[0]
+
+    @property
+    def residuals(self) -> np.ndarray:
+        """Signed scaled residuals, shape (n_rows, n_features), NaN where a value was missing.
+
+        The sign tells whether a variable is above or below what the model expects; their
+        squares are the SPE contributions.
+        """
+        return self._matrices[1]
 
     @property
     def spe_contributions(self) -> np.ndarray:

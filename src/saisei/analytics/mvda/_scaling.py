@@ -48,11 +48,20 @@ def fit_scaling(
     block_labels : ndarray of int of shape (n_features,), optional
         Block of each column, for block scaling.
     """
-    n_features = X.shape[1]
+    if method == "none":
+        return scaling_from_moments(np.zeros(X.shape[1]), np.ones(X.shape[1]), method, block_labels)
+    mean, std = column_moments(X)
+    return scaling_from_moments(mean, std, method, block_labels)
+
+
+def scaling_from_moments(
+    mean: np.ndarray, std: np.ndarray, method: str, block_labels: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(mean_, scale_)`` from column means and standard deviations (ddof=1)."""
+    n_features = mean.shape[0]
     if method == "none":
         mean, scale = np.zeros(n_features), np.ones(n_features)
     else:
-        mean, std = column_moments(X)
         # sklearn's rule: a (near-)constant column keeps scale 1.
         tiny = 10 * np.finfo(float).eps * np.maximum(np.abs(mean), 1.0)
         std = np.where(std <= tiny, 1.0, std)
