@@ -157,7 +157,6 @@ def run(repeats: int) -> dict[str, Any]:
     }
     X, X_new, y = make_data()
     Z = (X - X.mean(axis=0)) / X.std(axis=0, ddof=1)
-    Z_new = (X_new - X.mean(axis=0)) / X.std(axis=0, ddof=1)
 
     # 1. complete-data fit -------------------------------------------------------------
     fit: dict[str, float] = {}

@@ -29,7 +29,6 @@ from ._scaling import apply_scaling, fit_scaling, scaling_from_moments
 from ._select import MAX_AUTO_COMPONENTS, count_from_q2, cumulative_q2, folds_of
 from ._validation import check_alpha, check_blocks, check_choice, check_int, check_scale
 
-
 _CHUNK = 4096
 
 
