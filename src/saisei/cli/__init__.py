@@ -15,12 +15,16 @@ from saisei.cli import (
     assay,
     audit,
     batches,
+    comparability,
+    custody,
     data,
     db,
     deviations,
     home,
     qc,
     release,
+    scale,
+    shipments,
     simulate,
     spc,
     users,
@@ -71,9 +75,13 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(batches.app, name="batches")
 app.add_typer(spc.app, name="spc")
 app.add_typer(assay.app, name="assay")
+app.add_typer(custody.app, name="custody")
+app.add_typer(shipments.app, name="shipments")
 app.add_typer(users.app, name="users")
 app.add_typer(qc.app, name="qc")
 app.add_typer(deviations.app, name="deviations")
+app.add_typer(comparability.app, name="comparability")
+app.add_typer(scale.app, name="scale")
 app.command("review")(release.review)
 app.command("release")(release.release)
 
