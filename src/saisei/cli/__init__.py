@@ -21,6 +21,7 @@ from saisei.cli import (
     db,
     deviations,
     home,
+    monitor,
     qc,
     release,
     scale,
@@ -73,6 +74,7 @@ app.command("export")(data.export_command)
 app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
 app.add_typer(batches.app, name="batches")
+app.add_typer(monitor.app, name="monitor")
 app.add_typer(spc.app, name="spc")
 app.add_typer(assay.app, name="assay")
 app.add_typer(custody.app, name="custody")

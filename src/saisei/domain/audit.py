@@ -73,6 +73,10 @@ def jsonable(value: Any) -> Any:
         return jsonable(value.value)
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        # Binary artefacts are summarised by their digest, not copied into the trail.
+        data = bytes(value)
+        return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

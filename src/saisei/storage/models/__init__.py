@@ -12,6 +12,7 @@ from saisei.storage.models.batches import (
 )
 from saisei.storage.models.logistics import CustodyEvent, Shipment
 from saisei.storage.models.materials import Equipment, Material, MaterialLot
+from saisei.storage.models.monitoring import MonitoringAlarm, MonitoringModel
 from saisei.storage.models.parties import Party, Role, User, user_roles
 from saisei.storage.models.process import (
     ProcessDefinition,
@@ -44,6 +45,8 @@ __all__ = [
     "Material",
     "MaterialLot",
     "MaterialUse",
+    "MonitoringAlarm",
+    "MonitoringModel",
     "Observation",
     "ParameterValue",
     "Party",

@@ -1,0 +1,265 @@
+"""Models of normal operation per product and stage, and scoring of batches against them.
+
+A model is a :class:`saisei.analytics.mvda.BatchEvolutionModel` fitted on the time series of
+reference lots, stored as a versioned, audited artefact with its SHA-256. Scoring a lot (a
+finished one, or a running one with the data so far) returns every time point with T2, SPE,
+their limits and the variables that contribute most; alarms are stored and audited once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import pandas as pd
+
+from saisei.analytics.mvda import BatchEvolutionModel
+from saisei.domain.audit import jsonable
+from saisei.domain.enums import ProductType
+from saisei.errors import IntegrityViolation, NotFound, ValidationFailed
+from saisei.storage.models import MonitoringAlarm, MonitoringModel
+from saisei.storage.repositories import monitoring as repo
+from saisei.storage.repositories.batches import get_batch
+from saisei.storage.store import Store
+from saisei.storage.types import Session
+
+__all__ = ["ModelSummary", "ScoreResult", "build_model", "list_models", "load_model", "score_lot"]
+
+_MIN_LOTS = 5
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """A stored monitoring model."""
+
+    name: str
+    version: int
+    kind: str
+    product_type: str
+    stage: str
+    variables: tuple[str, ...]
+    lots: tuple[str, ...]
+    n_components: int
+    sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dictionary for JSON output."""
+        return {k: jsonable(v) for k, v in vars(self).items()}
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """A lot scored against a model: one row per time point, and the alarms among them."""
+
+    lot: str
+    model: str
+    version: int
+    points: pd.DataFrame
+    alarms: pd.DataFrame
+    new_alarms: int = 0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dictionary for JSON output (alarms in full, points summarised)."""
+        alarms = [
+            {k: jsonable(v) for k, v in row.items()} for row in self.alarms.to_dict("records")
+        ]
+        return {
+            "lot": self.lot,
+            "model": self.model,
+            "version": self.version,
+            "points": len(self.points),
+            "alarms": alarms,
+            "new_alarms": self.new_alarms,
+            "notes": list(self.notes),
+        }
+
+
+def _summary(row: MonitoringModel) -> ModelSummary:
+    return ModelSummary(
+        row.name,
+        row.version,
+        row.kind,
+        row.product_type.value,
+        row.stage,
+        tuple(row.variables),
+        tuple(row.lots),
+        int(row.settings.get("n_components", 0)),
+        row.sha256,
+    )
+
+
+def _long(
+    store: Store,
+    session: Session,
+    lots: list[str],
+    stage: str,
+    variables: list[str] | None,
+    resample_h: float,
+) -> pd.DataFrame:
+    """Series of ``lots`` on a regular grid of ``resample_h`` hours (mean per bin)."""
+    data = cast(
+        pd.DataFrame, store.timeseries.read(session, lot=lots, stage=stage, variables=variables)
+    )
+    data = data[["lot", "t", "variable", "value"]].copy()
+    data["t"] = (data["t"] // resample_h) * resample_h
+    binned = data.groupby(["lot", "variable", "t"], sort=True)["value"].mean()
+    return binned.reset_index()
+
+
+def _online(data: pd.DataFrame) -> list[str]:
+    """Variables sampled on at least half of the grid points (online signals, not the
+    occasional offline sample, which belongs in a batch-level model)."""
+    per_lot = data.groupby(["variable", "lot"]).size().groupby("variable").mean()
+    return sorted(per_lot[per_lot >= 0.5 * per_lot.max()].index.tolist())
+
+
+def build_model(
+    store: Store,
+    *,
+    name: str,
+    product: str,
+    stage: str,
+    actor: str,
+    lots: list[str] | None = None,
+    variables: list[str] | None = None,
+    n_components: int | None = None,
+    alpha: float = 0.01,
+    resample_h: float = 1.0,
+) -> ModelSummary:
+    """Fit a batch evolution model on reference lots and store it as a new version.
+
+    Parameters
+    ----------
+    lots : list of str, optional
+        Reference lots (normal operation). Default: every lot of the product with time series
+        at the stage.
+    variables : list of str, optional
+        Variables to model. Default: the online variables (sampled on at least half of the
+        time grid).
+    resample_h : float
+        Width (h) of the time bins the series are averaged on before modelling.
+    """
+    try:
+        product_type = ProductType(product)
+    except ValueError:
+        raise ValidationFailed(
+            f"The product must be one of "
+            f"{', '.join(p.value for p in ProductType)}. Got {product!r}."
+        ) from None
+    with store.unit_of_work(
+        actor=actor, source="monitoring", reason=f"monitoring model {name} built"
+    ) as uow:
+        session = uow.session
+        chosen = lots or repo.lots_with_series(session, product_type, stage)
+        if len(chosen) < _MIN_LOTS:
+            raise ValidationFailed(
+                f"A monitoring model needs at least {_MIN_LOTS} reference lots with time "
+                f"series at stage {stage!r}; found {len(chosen)} for product {product}."
+            )
+        data = _long(store, session, chosen, stage, variables, resample_h)
+        if variables is None:
+            data = data[data["variable"].isin(_online(data))]
+        model = BatchEvolutionModel(n_components=n_components, alpha=alpha).fit(data)
+        artefact = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+        row = MonitoringModel(
+            name=name,
+            version=repo.next_version(session, name),
+            kind="batch_evolution",
+            product_type=product_type,
+            stage=stage,
+            variables=sorted(data["variable"].unique().tolist()),
+            lots=list(chosen),
+            settings={
+                "n_components": int(model.n_components_),
+                "alpha": alpha,
+                "resample_h": resample_h,
+            },
+            artefact=artefact,
+            sha256=hashlib.sha256(artefact).hexdigest(),
+            created_by=actor,
+        )
+        session.add(row)
+        uow.flush()
+        return _summary(row)
+
+
+def load_model(row: MonitoringModel) -> BatchEvolutionModel:
+    """Unpickle a stored model after checking its SHA-256.
+
+    Raises
+    ------
+    IntegrityViolation
+        When the artefact no longer matches the digest stored with it.
+    """
+    if hashlib.sha256(row.artefact).hexdigest() != row.sha256:
+        raise IntegrityViolation(
+            f"Monitoring model {row.name} v{row.version} was altered after it was stored "
+            "(SHA-256 mismatch); it is not used. Rebuild it with 'saisei monitor build'."
+        )
+    model = pickle.loads(row.artefact)  # our own artefact; its digest was checked above
+    if not isinstance(model, BatchEvolutionModel):
+        raise IntegrityViolation(
+            f"Monitoring model {row.name} v{row.version} holds a {type(model).__name__}, not a "
+            "BatchEvolutionModel."
+        )
+    return model
+
+
+def list_models(store: Store) -> list[ModelSummary]:
+    """Every stored model."""
+    with store.reader() as session:
+        return [_summary(row) for row in repo.models(session)]
+
+
+def score_lot(
+    store: Store, lot: str, *, model: str, actor: str, version: int | None = None
+) -> ScoreResult:
+    """Score ``lot`` (finished or running) and store its new alarms (audited)."""
+    with store.unit_of_work(
+        actor=actor, source="monitoring", reason=f"lot {lot} scored with model {model}"
+    ) as uow:
+        session = uow.session
+        row = repo.find_model(session, model, version)
+        if row is None:
+            raise NotFound(
+                f"No monitoring model called {model!r}"
+                f"{f' at version {version}' if version else ''}. Build one with "
+                "'saisei monitor build'."
+            )
+        batch = get_batch(session, lot)
+        estimator = load_model(row)
+        data = _long(
+            store,
+            session,
+            [lot],
+            row.stage,
+            list(row.variables),
+            float(row.settings.get("resample_h", 1.0)),
+        )
+        points = estimator.monitor(data)
+        alarms = points[points["alarm"]].copy()
+        known = repo.stored_alarms(session, row.id, batch.id)
+        new = 0
+        for record in alarms.to_dict("records"):
+            t_h = float(record["t"])
+            if t_h in known:
+                continue
+            statistic = "t2" if record["t2_alarm"] else "spe"
+            session.add(
+                MonitoringAlarm(
+                    model_id=row.id,
+                    batch_id=batch.id,
+                    t_h=t_h,
+                    statistic=statistic,
+                    value=float(record[statistic]),
+                    limit=float(record[f"{statistic}_limit"]),
+                    top_variables=list(record["top_variables"] or []),
+                )
+            )
+            new += 1
+        summary = (row.name, row.version)
+    columns = ["t", "t2", "t2_limit", "spe", "spe_limit", "alarm", "top_variables"]
+    return ScoreResult(lot, summary[0], summary[1], points[[*columns, "lot"]], alarms[columns], new)

@@ -1,0 +1,68 @@
+"""Monitoring models, the lots they are built from, and their alarms."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from saisei.domain.enums import ProductType, SubjectType
+from saisei.storage.models import Batch, MonitoringAlarm, MonitoringModel, TimeSeriesSegment
+
+__all__ = ["find_model", "lots_with_series", "models", "next_version", "stored_alarms"]
+
+
+def lots_with_series(session: Session, product: ProductType, stage: str) -> list[str]:
+    """Lot numbers of ``product`` with time series at ``stage``, in start order."""
+    query = (
+        select(Batch.lot_number)
+        .where(Batch.product_type == product)
+        .where(
+            select(TimeSeriesSegment.id)
+            .where(
+                TimeSeriesSegment.subject_type == SubjectType.BATCH,
+                TimeSeriesSegment.subject_ref == Batch.lot_number,
+                TimeSeriesSegment.stage == stage,
+            )
+            .exists()
+        )
+        .order_by(Batch.started_at, Batch.id)
+    )
+    return list(session.execute(query).scalars())
+
+
+def next_version(session: Session, name: str) -> int:
+    """The version number the next model called ``name`` gets."""
+    current = session.execute(
+        select(func.max(MonitoringModel.version)).where(MonitoringModel.name == name)
+    ).scalar_one()
+    return 1 if current is None else int(current) + 1
+
+
+def find_model(session: Session, name: str, version: int | None = None) -> MonitoringModel | None:
+    """Model ``name`` at ``version`` (the newest when None)."""
+    query = select(MonitoringModel).where(MonitoringModel.name == name)
+    if version is not None:
+        query = query.where(MonitoringModel.version == version)
+    return session.execute(
+        query.order_by(MonitoringModel.version.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def models(session: Session) -> list[MonitoringModel]:
+    """Every stored model, by name and version."""
+    return list(
+        session.execute(
+            select(MonitoringModel).order_by(MonitoringModel.name, MonitoringModel.version)
+        ).scalars()
+    )
+
+
+def stored_alarms(session: Session, model_id: int, batch_id: int) -> set[float]:
+    """Times (h) at which alarms of this model are already stored for this batch."""
+    return set(
+        session.execute(
+            select(MonitoringAlarm.t_h).where(
+                MonitoringAlarm.model_id == model_id, MonitoringAlarm.batch_id == batch_id
+            )
+        ).scalars()
+    )
