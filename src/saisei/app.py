@@ -5,10 +5,16 @@ Settings are read only here and in :mod:`saisei.cli`; everything below receives 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from saisei import __version__
 from saisei.config import Settings
 from saisei.storage.store import Store
 
-__all__ = ["build_store"]
+__all__ = ["build_store", "create_app"]
 
 
 def build_store(settings: Settings) -> Store:
@@ -18,3 +24,41 @@ def build_store(settings: Settings) -> Store:
         settings.resolved_timeseries_path,
         echo=settings.sql_echo,
     )
+
+
+def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
+    """The web application: JSON API under ``/api/v1`` and the pages, over one store.
+
+    Parameters
+    ----------
+    settings : Settings
+        Configuration (built by the caller: the CLI or a test).
+    store : Store, optional
+        An existing store (tests pass one on a rolled-back transaction); by default the one
+        the settings name, closed when the application stops.
+    """
+    from saisei.api import create_api_router
+    from saisei.api.errors import install_error_handlers
+    from saisei.web import create_web_router
+
+    owned = store is None
+    app_store = store if store is not None else build_store(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            app_store.close()
+
+    app = FastAPI(
+        title="saisei",
+        version=__version__,
+        lifespan=lifespan,
+        description="Manufacturing data of cell and gene therapy products.",
+    )
+    app.state.store = app_store
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(create_api_router(), prefix="/api/v1")
+    app.include_router(create_web_router())
+    return app
