@@ -177,3 +177,18 @@ def test_predict_without_quality_is_refused(quality_data):
     cube, _, _ = quality_data
     with pytest.raises(ValidationFailed, match="fitted with end-of-batch quality"):
         BatchLevelModel(n_components=2).fit(cube).predict(cube[:2])
+
+
+def test_batch_models_with_aligners_pickle_and_clone(quality_data):
+    from sklearn.base import clone
+
+    from saisei.analytics.mvda import DTWAligner
+
+    cube, quality, lots = quality_data
+    data = cube_as_long(cube[:20], lots[:20])
+    model = BatchLevelModel(n_components=2, aligner=DTWAligner(n_iter=1)).fit(data, quality)
+    again = pickle.loads(pickle.dumps(model))
+    pd.testing.assert_frame_equal(again.predict(data, up_to=30), model.predict(data, up_to=30))
+    fresh = clone(model)
+    assert fresh.get_params()["n_components"] == 2
+    assert not hasattr(fresh, "model_")
