@@ -8,10 +8,11 @@ import pytest
 from quality_helpers import Plant, add_user, creds
 
 from saisei.domain.quality_rules import SpecLimits
-from saisei.errors import PermissionDenied
+from saisei.errors import PermissionDenied, SaiseiError
 from saisei.quality import deviations, disposition, esign, review, specs, users
 from saisei.quality.permissions import OPERATIONS, ROLE_PERMISSIONS, Role, roles_allowed
 from saisei.quality.users import AuthPolicy
+from saisei.services import comparability
 from saisei.storage.store import Store
 
 Op = Callable[[Store, Plant, AuthPolicy, str, bool], object]
@@ -48,6 +49,32 @@ def _reviewed(store: Store, plant: Plant, policy: AuthPolicy) -> None:
 
 
 PW = "n3w-password!"
+
+_PLAN = {
+    "study": "CMP-M",
+    "product": "MSC",
+    "name": "matrix study",
+    "reference_lots": {"process_versions": ["MSC-BM:2.1"]},
+    "test_lots": {"process_versions": ["MSC-BM:2.2"]},
+    "cqas": [{"name": "viability", "tier": 2, "unit": "%"}],
+}
+
+
+def _locked_study(store: Store, plant: Plant, policy: AuthPolicy) -> None:
+    comparability.save_plan(store, plant.qa, comparability.parse_study(_PLAN))
+    comparability.lock_study(store, "CMP-M", creds(plant.qa), policy)
+
+
+def _past_the_permission_check(call: Callable[[], object]) -> None:
+    """Run ``call``; any refusal other than PermissionDenied means permission was granted
+    (the plan selects no lots here, so a permitted run stops at the lot check)."""
+    try:
+        call()
+    except PermissionDenied:
+        raise
+    except SaiseiError:
+        pass
+
 
 OPERATION_CALLS: dict[str, Op] = {
     "users.create_user": lambda s, p, pol, a, ok: users.create_user(
@@ -109,6 +136,28 @@ OPERATION_CALLS: dict[str, Op] = {
     "disposition.release_batch": lambda s, p, pol, a, ok: (
         ok and _reviewed(s, p, pol),
         disposition.release_batch(s, p.lot, creds(a), pol),
+    ),
+    "comparability.edit_plan": lambda s, p, pol, a, ok: comparability.save_plan(
+        s, a, comparability.parse_study(_PLAN)
+    ),
+    "comparability.lock_plan": lambda s, p, pol, a, ok: (
+        comparability.save_plan(s, p.qa, comparability.parse_study(_PLAN)),
+        comparability.lock_study(s, "CMP-M", creds(a), pol),
+    ),
+    "comparability.amend_plan": lambda s, p, pol, a, ok: (
+        _locked_study(s, p, pol),
+        comparability.amend_study(
+            s,
+            "CMP-M",
+            comparability.parse_study({**_PLAN, "name": "matrix study, amended"}),
+            creds(a),
+            pol,
+            reason="margin agreed with QA",
+        ),
+    ),
+    "comparability.run_study": lambda s, p, pol, a, ok: (
+        _locked_study(s, p, pol),
+        _past_the_permission_check(lambda: comparability.run_study(s, a, "CMP-M")),
     ),
     "disposition.reject_batch": lambda s, p, pol, a, ok: (
         ok and _reviewed(s, p, pol),

@@ -53,6 +53,8 @@ class Permission(StrEnum):
     CLOSE_DEVIATION = "deviations.close"
     REVIEW_AUDIT_TRAIL = "audit.review"
     DISPOSE_BATCH = "batches.dispose"
+    DEFINE_COMPARABILITY = "comparability.define"
+    APPROVE_COMPARABILITY = "comparability.approve"
 
 
 _P = Permission
@@ -74,6 +76,8 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 _P.CLOSE_DEVIATION,
                 _P.REVIEW_AUDIT_TRAIL,
                 _P.DISPOSE_BATCH,
+                _P.DEFINE_COMPARABILITY,
+                _P.APPROVE_COMPARABILITY,
             }
         ),
         Role.QC_ANALYST: frozenset(
@@ -81,7 +85,13 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
         ),
         Role.OPERATOR: frozenset({_P.SIGN_RECORD, _P.RECORD_DEVIATION}),
         Role.PROCESS_SCIENTIST: frozenset(
-            {_P.SIGN_RECORD, _P.RECORD_DEVIATION, _P.INVESTIGATE_DEVIATION, _P.RECORD_CAPA}
+            {
+                _P.SIGN_RECORD,
+                _P.RECORD_DEVIATION,
+                _P.INVESTIGATE_DEVIATION,
+                _P.RECORD_CAPA,
+                _P.DEFINE_COMPARABILITY,
+            }
         ),
         Role.VIEWER: frozenset(),
         Role.COLLECTION_SITE_USER: frozenset({_P.RECORD_DEVIATION}),
@@ -110,6 +120,10 @@ OPERATIONS: Mapping[str, Permission] = MappingProxyType(
         "review.review_audit_trail": _P.REVIEW_AUDIT_TRAIL,
         "disposition.release_batch": _P.DISPOSE_BATCH,
         "disposition.reject_batch": _P.DISPOSE_BATCH,
+        "comparability.edit_plan": _P.DEFINE_COMPARABILITY,
+        "comparability.run_study": _P.DEFINE_COMPARABILITY,
+        "comparability.lock_plan": _P.APPROVE_COMPARABILITY,
+        "comparability.amend_plan": _P.APPROVE_COMPARABILITY,
     }
 )
 

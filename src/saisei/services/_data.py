@@ -24,12 +24,15 @@ import pandas as pd
 from saisei.domain.enums import ProductType
 from saisei.errors import NotFound, ValidationFailed
 from saisei.storage.repositories import analytics_data as repo
+from saisei.storage.repositories import comparability as comparability_repo
 from saisei.storage.store import Store
 
 __all__ = [
     "SERIES_COLUMNS",
     "LotSeries",
+    "LotValues",
     "attribute_series",
+    "lot_attribute_values",
     "lot_series",
     "parameter_series",
     "product_type",
@@ -230,3 +233,45 @@ def lot_series(
             f"({', '.join(stages)}). Choose one with --stage."
         )
     return _as_series(name, "parameter", parameters, stages[0])
+
+
+@dataclass(frozen=True, eq=False)
+class LotValues:
+    """QC values of chosen lots for several attributes, one row per lot.
+
+    Attributes
+    ----------
+    values : DataFrame
+        Index ``batch_id`` (every lot asked for, in the order given), one column per attribute:
+        the mean of the lot's valid numeric results, NaN when it has none.
+    n_results : DataFrame
+        Same shape: how many valid numeric results each mean is made of.
+    units : dict of str to str or None
+        The unit shared by the values of each attribute (None when none was recorded).
+    """
+
+    values: pd.DataFrame
+    n_results: pd.DataFrame
+    units: dict[str, str | None]
+
+
+def lot_attribute_values(store: Store, batch_ids: list[int], attributes: list[str]) -> LotValues:
+    """Valid numeric QC results of ``attributes`` for the lots ``batch_ids``, one row per lot.
+
+    Raises
+    ------
+    ValidationFailed
+        If the values of one attribute are stored in different units.
+    """
+    with store.reader() as session:
+        rows = comparability_repo.qc_value_rows(session, batch_ids, attributes)
+    frame = pd.DataFrame(rows, columns=list(comparability_repo.QCValueRow._fields))
+    frame = frame.astype({"value": float})
+    units = {a: _one_unit(a, frame.loc[frame["attribute"] == a, "unit"]) for a in attributes}
+    index = pd.Index(batch_ids, name="batch_id")
+    grouped = frame.groupby(["batch_id", "attribute"])["value"]
+    values = grouped.mean().unstack("attribute").reindex(index=index, columns=attributes)
+    counts = grouped.size().unstack("attribute").reindex(index=index, columns=attributes)
+    values.columns.name = None
+    counts.columns.name = None
+    return LotValues(values=values, n_results=counts.fillna(0).astype(int), units=units)

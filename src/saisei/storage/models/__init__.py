@@ -10,6 +10,12 @@ from saisei.storage.models.batches import (
     QCResult,
     StageRun,
 )
+from saisei.storage.models.comparability import (
+    ComparabilityAmendment,
+    ComparabilityRun,
+    ComparabilityStudy,
+    StudyStatus,
+)
 from saisei.storage.models.logistics import CustodyEvent, Shipment
 from saisei.storage.models.materials import Equipment, Material, MaterialLot
 from saisei.storage.models.monitoring import MonitoringAlarm, MonitoringModel
@@ -38,6 +44,9 @@ __all__ = [
     "BatchLink",
     "ChainOfIdentity",
     "Collection",
+    "ComparabilityAmendment",
+    "ComparabilityRun",
+    "ComparabilityStudy",
     "CustodyEvent",
     "Deviation",
     "Donor",
@@ -60,6 +69,7 @@ __all__ = [
     "Signature",
     "Specification",
     "StageRun",
+    "StudyStatus",
     "TimeSeriesSegment",
     "User",
     "UserSession",
