@@ -154,3 +154,13 @@ def test_header_unit_is_converted(tmp_path: Path) -> None:
     )
     (raw,) = read_file(tmp_path / "collections.csv")
     assert validate_table(raw).frame["volume"].iloc[0] == pytest.approx(50.0)  # 0.05 L = 50 mL
+
+
+def test_codes_that_spell_null_are_kept(tmp_path: Path) -> None:
+    # Found by the import/export round-trip property: a donor code "NULL" is a code.
+    write_folder(tmp_path, {"donors.csv": "code,donor_type,age_years\nNULL,autologous,NA\n"})
+    (raw,) = read_file(tmp_path / "donors.csv")
+    table = validate_table(raw)
+    assert table.errors == []
+    assert table.frame["code"].iloc[0] == "NULL"
+    assert pd.isna(table.frame["age_years"].iloc[0])  # "NA" in a number column is no value

@@ -21,7 +21,11 @@ __all__ = ["ValidatedTable", "validate_table"]
 _MAX_ERRORS_PER_RULE = 200
 _ZONE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 _COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
+#: Spellings of "no value" in numeric and time columns (spreadsheet and database exports).
 _NAN_WORDS = {"nan", "NaN", "NAN", "NA", "N/A", "null", "NULL", "None"}
+#: In text columns only pandas' own spelling counts: "NA" or "NULL" may be real codes.
+_TEXT_NAN_WORDS = {"nan", "NaN"}
+_NUMERIC_OR_TIME = {"float", "int", "datetime", "date"}
 #: Long tables whose per-row ``unit`` column applies to this numeric column.
 _ROW_UNIT_VALUE = {
     "parameters": "value",
@@ -104,12 +108,10 @@ def _text(values: pd.Series) -> pd.Series:
     return values.astype("str").where(values.notna(), None)
 
 
-def _missing(values: pd.Series) -> np.ndarray:
+def _missing(values: pd.Series, words: set[str] = _NAN_WORDS) -> np.ndarray:
     if values.dtype == object or pd.api.types.is_string_dtype(values):
         text = _text(values)
-        return np.asarray(
-            text.isna() | (text.str.strip() == "") | text.isin(_NAN_WORDS), dtype=bool
-        )
+        return np.asarray(text.isna() | (text.str.strip() == "") | text.isin(words), dtype=bool)
     return np.asarray(values.isna(), dtype=bool)
 
 
@@ -223,7 +225,7 @@ def _column(
     result: ValidatedTable, raw: RawTable, column: Column, timezone: str | None
 ) -> pd.Series:
     values = raw.frame[column.name]
-    missing = _missing(values)
+    missing = _missing(values, _NAN_WORDS if column.kind in _NUMERIC_OR_TIME else _TEXT_NAN_WORDS)
     if column.required:
         result.flag(missing, column.name, "required value is missing", values)
     if column.kind in ("float", "int"):
