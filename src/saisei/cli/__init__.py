@@ -24,6 +24,7 @@ from saisei.cli import (
     monitor,
     qc,
     release,
+    scale,
     shipments,
     simulate,
     spc,
@@ -82,6 +83,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(qc.app, name="qc")
 app.add_typer(deviations.app, name="deviations")
 app.add_typer(comparability.app, name="comparability")
+app.add_typer(scale.app, name="scale")
 app.command("review")(release.review)
 app.command("release")(release.release)
 

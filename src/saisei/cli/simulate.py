@@ -10,6 +10,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from saisei.cli._common import JSON_OPTION, handle_errors, print_json
 from saisei.services.simulation import SimulationSummary, simulate_to_folder
+from saisei.services.sweeps import simulate_replicates_to_folders
 
 
 def _print(summary: SimulationSummary) -> None:
@@ -38,13 +39,42 @@ def simulate(
         "--faults",
         help="Faults, e.g. 'contamination@12:96,freezer_failure@30' (kind@BATCH[:HOURS]).",
     ),
+    replicates: int = typer.Option(
+        1, "--replicates", help="Plants to simulate with seeds SEED.., into OUT/seed-S/ each."
+    ),
+    cluster: str | None = typer.Option(
+        None, "--cluster", help="Run the replicates on this Dask scheduler (tcp://HOST:8786)."
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", help="Run the replicates on N local Dask workers."
+    ),
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Simulate batches with their donors, transport, culture, fill, freeze and QC.
 
     Writes the exchange-format tables, process definitions and truth.json (the ground truth:
-    factor effects, design space, faults, process-change shifts and outliers).
+    factor effects, design space, faults, process-change shifts and outliers). With
+    --replicates, --cluster or --workers the simulations run on Dask (saisei.scale).
     """
+    if replicates != 1 or cluster is not None or workers is not None:
+        summaries = simulate_replicates_to_folders(
+            product.lower(),
+            batches,
+            seed,
+            replicates,
+            out,
+            process_change_at,
+            faults,
+            cluster=cluster,
+            workers=workers,
+        )
+        if json_output:
+            documents = [s.to_dict() for s in summaries]
+            print_json(documents[0] if replicates == 1 else documents)
+        else:
+            for one in summaries:
+                _print(one)
+        return
     console = Console(stderr=True)
     with Progress(
         TextColumn("{task.description}"),
