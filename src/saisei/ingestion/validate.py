@@ -279,6 +279,8 @@ def _row_units(result: ValidatedTable, frame: pd.DataFrame) -> None:
         mask = np.asarray(units == unit, dtype=bool)
         try:
             target = canonical_unit(str(unit))
+            if target == unit:
+                continue
             frame.loc[mask, value_column] = convert(
                 frame.loc[mask, value_column].to_numpy(), str(unit), target
             )
@@ -293,15 +295,25 @@ def _row_units(result: ValidatedTable, frame: pd.DataFrame) -> None:
             )
 
 
-def _duplicates(result: ValidatedTable, frame: pd.DataFrame) -> None:
+def _series_codes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One integer per distinct combination of ``columns`` (computed once per table)."""
+    return np.asarray(frame.groupby(columns, sort=False, dropna=False).ngroup(), dtype=np.int64)
+
+
+def _duplicates(result: ValidatedTable, frame: pd.DataFrame, codes: np.ndarray | None) -> None:
     key = [k for k in result.schema.key if k in frame]
     if not key:
         return
-    hashable = frame[key]
-    duplicated = np.asarray(hashable.duplicated(keep="first"), dtype=bool)
+    if codes is not None:
+        # Series tables: the key is (series, time), so compare two numeric columns.
+        time = result.schema.ordered_by[-1]
+        probe = pd.DataFrame({"series": codes, "time": frame[time].to_numpy()})
+        duplicated = np.asarray(probe.duplicated(keep="first"), dtype=bool)
+    else:
+        duplicated = np.asarray(frame[key].duplicated(keep="first"), dtype=bool)
     if duplicated.any():
         shown = pd.Series(None, index=frame.index, dtype=object)
-        shown[duplicated] = hashable[duplicated].astype(str).agg(", ".join, axis=1)
+        shown[duplicated] = frame.loc[duplicated, key].astype(str).agg(", ".join, axis=1)
         result.flag(
             duplicated,
             ", ".join(key),
@@ -311,14 +323,17 @@ def _duplicates(result: ValidatedTable, frame: pd.DataFrame) -> None:
         )
 
 
-def _time_order(result: ValidatedTable, frame: pd.DataFrame) -> None:
-    order = result.schema.ordered_by
-    if not order or any(c not in frame for c in order):
-        return
-    *groups, time = order
-    previous = frame.groupby(groups, sort=False, dropna=False)[time].shift()
+def _time_order(result: ValidatedTable, frame: pd.DataFrame, codes: np.ndarray) -> None:
+    *groups, time = result.schema.ordered_by
+    values = frame[time].to_numpy()
+    # Stable sort by series keeps file order within each series; compare each row with the
+    # previous row of the same series.
+    order = np.argsort(codes, kind="stable")
+    same = codes[order][1:] == codes[order][:-1]
     with np.errstate(invalid="ignore"):
-        backwards = np.asarray(previous.notna() & (frame[time] < previous), dtype=bool)
+        earlier = values[order][1:] < values[order][:-1]
+    backwards = np.zeros(len(frame), dtype=bool)
+    backwards[order[1:][same & earlier]] = True
     result.flag(
         backwards,
         time,
@@ -396,7 +411,12 @@ def validate_table(raw: RawTable, *, timezone: str | None = None) -> ValidatedTa
                     ~pd.Series(_missing(raw.frame[name]), index=raw.frame.index), None
                 )
     _row_units(result, frame)
-    _duplicates(result, frame)
-    _time_order(result, frame)
+    order = schema.ordered_by
+    codes = (
+        _series_codes(frame, list(order[:-1])) if order and all(c in frame for c in order) else None
+    )
+    _duplicates(result, frame, codes)
+    if codes is not None:
+        _time_order(result, frame, codes)
     result.frame = frame.reset_index(drop=True)
     return result

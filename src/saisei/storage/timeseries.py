@@ -105,7 +105,7 @@ class TimeSeriesStore:
         def text(column: str, constant: str | None = None) -> pa.Array:
             if column in frame:
                 return pa.array(frame[column], type=pa.string(), from_pandas=True)
-            return pa.array([constant] * n, type=pa.string())
+            return pa.repeat(pa.scalar(constant, pa.string()), n)
 
         timestamps = (
             pd.to_datetime(frame["timestamp"], utc=True)
@@ -135,8 +135,8 @@ class TimeSeriesStore:
             )
         return pa.Table.from_arrays(
             [
-                pa.array([subject_ref] * n, type=pa.string()),
-                pa.array([stage] * n, type=pa.string()),
+                pa.repeat(pa.scalar(subject_ref, pa.string()), n),
+                pa.repeat(pa.scalar(stage, pa.string()), n),
                 text("variable"),
                 pa.array(data["t"].to_numpy(), type=pa.float64()),
                 pa.array(data["value"].to_numpy(), type=pa.float64(), from_pandas=True),
