@@ -93,6 +93,10 @@ def missing_pattern(missing: np.ndarray) -> scipy.sparse.csr_matrix:
     return scipy.sparse.csr_matrix((np.ones(flat.size), flat - rows * k, indptr), shape=(n, k))
 
 
+#: largest mean^2 / variance for which X'X - n m m' keeps about 1e-11 relative accuracy.
+_CANCELLATION_LIMIT = 1e4
+
+
 def pca_complete_tall(
     X: np.ndarray,
     n_components: int,
@@ -111,11 +115,18 @@ def pca_complete_tall(
     n, k = X.shape
     dof = max(n - 1, 1)
     buffer = np.empty((min(chunk_rows, n), k))
-    cross = np.zeros((k, k))
-    for start in range(0, n, chunk_rows):
-        xc = buffer[: min(chunk_rows, n - start)]
-        np.subtract(X[start : start + chunk_rows], center, out=xc)
-        cross += xc.T @ xc
+    # As scikit-learn's covariance_eigh: X'X once, centred afterwards (no copy of X). When a
+    # mean is large against its spread that subtraction would lose too many digits, and the
+    # cross-product is then accumulated from centred chunks instead.
+    cross = X.T @ X
+    cross -= n * np.outer(center, center)
+    spread = np.clip(np.diag(cross), 0.0, None) / dof
+    if np.any(center**2 > _CANCELLATION_LIMIT * np.maximum(spread, np.finfo(float).tiny)):
+        cross = np.zeros((k, k))
+        for start in range(0, n, chunk_rows):
+            xc = buffer[: min(chunk_rows, n - start)]
+            np.subtract(X[start : start + chunk_rows], center, out=xc)
+            cross += xc.T @ xc
     scale = scaling(np.sqrt(np.clip(np.diag(cross), 0.0, None) / dof))
     cov = cross / dof / np.outer(scale, scale)
     evals, evecs = scipy.linalg.eigh(cov, check_finite=False)

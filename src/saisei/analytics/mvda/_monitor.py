@@ -26,6 +26,7 @@ from ._results import MonitorDiagnosis
 from ._scaling import apply_scaling
 
 _CHUNK_ROWS = 4096
+_PROJECTION_ROWS = 65536
 
 
 def as_float_matrix(estimator: Any, X: Any, *, reset: bool, min_samples: int = 1) -> np.ndarray:
@@ -206,28 +207,41 @@ class LatentMonitorMixin:
         n_observed = np.full(n, k, dtype=np.int64)
         orthonormal = bool(getattr(self, "_orthonormal", False))
         Pt = P.T
+        incomplete_rows: list[np.ndarray] = []
         for rows, xs in self._scaled_chunks(X):
-            missing = np.isnan(xs)
-            incomplete = missing.any(axis=1)
-            if not incomplete.any():
-                t = xs @ R
-                scores[rows] = t
-                if orthonormal:  # PCA: |x|^2 = |t|^2 + |e|^2
-                    spe[rows] = np.maximum(
-                        np.einsum("ij,ij->i", xs, xs) - np.einsum("ia,ia->i", t, t), 0.0
-                    )
-                else:
-                    xs -= t @ Pt
-                    spe[rows] = np.einsum("ij,ij->i", xs, xs)
+            incomplete = np.isnan(xs).any(axis=1)
+            if incomplete.any():
+                incomplete_rows.append(rows.start + np.flatnonzero(incomplete))
+                xs = xs[~incomplete]
+                rows_ = rows.start + np.flatnonzero(~incomplete)
+            else:
+                rows_ = np.arange(rows.start, rows.stop)
+            if not xs.shape[0]:
                 continue
-            chunk_scores = self._scores_of_scaled(xs)
-            scores[rows] = chunk_scores
-            observed = ~missing
-            n_observed[rows] = observed.sum(axis=1)
-            resid = np.where(observed, xs - chunk_scores @ Pt, 0.0)
-            chunk_spe = np.einsum("ij,ij->i", resid, resid)
-            chunk_spe[n_observed[rows] == 0] = np.nan
-            spe[rows] = chunk_spe
+            t = xs @ R
+            scores[rows_] = t
+            if orthonormal:  # PCA: |x|^2 = |t|^2 + |e|^2
+                spe[rows_] = np.maximum(
+                    np.einsum("ij,ij->i", xs, xs) - np.einsum("ia,ia->i", t, t), 0.0
+                )
+            else:
+                xs -= t @ Pt
+                spe[rows_] = np.einsum("ij,ij->i", xs, xs)
+        # Rows with missing values: projected together, in large blocks, so that the
+        # per-pattern work is shared across the whole input.
+        if incomplete_rows:
+            pending = np.concatenate(incomplete_rows)
+            for block in range(0, pending.size, _PROJECTION_ROWS):
+                idx = pending[block : block + _PROJECTION_ROWS]
+                xs = (X[idx] - self.mean_) / self.scale_
+                observed = ~np.isnan(xs)
+                block_scores = self._scores_of_scaled(xs)
+                scores[idx] = block_scores
+                n_observed[idx] = observed.sum(axis=1)
+                resid = np.where(observed, xs - block_scores @ Pt, 0.0)
+                block_spe = np.einsum("ij,ij->i", resid, resid)
+                block_spe[n_observed[idx] == 0] = np.nan
+                spe[idx] = block_spe
         t2 = np.einsum("ia,a,ia->i", scores, inv_var, scores)
         dof = np.maximum(n_observed - a, 1)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -268,11 +282,8 @@ class LatentMonitorMixin:
         return self._scores_of_array(X)
 
     def _scores_of_array(self, X: np.ndarray) -> np.ndarray:
-        """Scores of rows in original units, chunk by chunk."""
-        scores = np.empty((X.shape[0], self._rotation.shape[1]))
-        for rows, xs in self._scaled_chunks(X):
-            scores[rows] = self._scores_of_scaled(xs)
-        return scores
+        """Scores of rows in original units (chunked; incomplete rows projected together)."""
+        return self._diagnose_array(X, pd.RangeIndex(X.shape[0])).scores
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()  # type: ignore[misc]
