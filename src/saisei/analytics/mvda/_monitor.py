@@ -207,11 +207,13 @@ class LatentMonitorMixin:
         n_observed = np.full(n, k, dtype=np.int64)
         orthonormal = bool(getattr(self, "_orthonormal", False))
         Pt = P.T
-        incomplete_rows: list[np.ndarray] = []
+        pending_rows: list[np.ndarray] = []
+        pending_values: list[np.ndarray] = []
         for rows, xs in self._scaled_chunks(X):
             incomplete = np.isnan(xs).any(axis=1)
             if incomplete.any():
-                incomplete_rows.append(rows.start + np.flatnonzero(incomplete))
+                pending_rows.append(rows.start + np.flatnonzero(incomplete))
+                pending_values.append(xs[incomplete])
                 xs = xs[~incomplete]
                 rows_ = rows.start + np.flatnonzero(~incomplete)
             else:
@@ -227,21 +229,11 @@ class LatentMonitorMixin:
             else:
                 xs -= t @ Pt
                 spe[rows_] = np.einsum("ij,ij->i", xs, xs)
-        # Rows with missing values: projected together, in large blocks, so that the
-        # per-pattern work is shared across the whole input.
-        if incomplete_rows:
-            pending = np.concatenate(incomplete_rows)
-            for block in range(0, pending.size, _PROJECTION_ROWS):
-                idx = pending[block : block + _PROJECTION_ROWS]
-                xs = (X[idx] - self.mean_) / self.scale_
-                observed = ~np.isnan(xs)
-                block_scores = self._scores_of_scaled(xs)
-                scores[idx] = block_scores
-                n_observed[idx] = observed.sum(axis=1)
-                resid = np.where(observed, xs - block_scores @ Pt, 0.0)
-                block_spe = np.einsum("ij,ij->i", resid, resid)
-                block_spe[n_observed[idx] == 0] = np.nan
-                spe[idx] = block_spe
+            if len(pending_rows) * _CHUNK_ROWS >= _PROJECTION_ROWS:
+                self._project_pending(pending_rows, pending_values, scores, spe, n_observed)
+        # Rows with missing values are projected together, so that the per-pattern work is
+        # shared across many rows.
+        self._project_pending(pending_rows, pending_values, scores, spe, n_observed)
         t2 = np.einsum("ia,a,ia->i", scores, inv_var, scores)
         dof = np.maximum(n_observed - a, 1)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -259,6 +251,31 @@ class LatentMonitorMixin:
             index=index,
             _source=partial(self._contribution_matrices, X, scores),
         )
+
+    def _project_pending(
+        self,
+        pending_rows: list[np.ndarray],
+        pending_values: list[np.ndarray],
+        scores: np.ndarray,
+        spe: np.ndarray,
+        n_observed: np.ndarray,
+    ) -> None:
+        """Score the collected incomplete rows (scaled) and empty the lists."""
+        if not pending_rows:
+            return
+        idx = np.concatenate(pending_rows)
+        xs = np.concatenate(pending_values)
+        pending_rows.clear()
+        pending_values.clear()
+        observed = ~np.isnan(xs)
+        block_scores = self._scores_of_scaled(xs)
+        scores[idx] = block_scores
+        n_observed[idx] = observed.sum(axis=1)
+        xs -= block_scores @ self._xloadings.T
+        xs[~observed] = 0.0
+        block_spe = np.einsum("ij,ij->i", xs, xs)
+        block_spe[n_observed[idx] == 0] = np.nan
+        spe[idx] = block_spe
 
     def _contribution_matrices(
         self, X: np.ndarray, scores: np.ndarray

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._linalg import missing_pattern
+from ._linalg import solve_spd_batched, missing_pattern
 
 #: rows with at most this many missing cells use the complement (subtraction) formulas.
 _FEW_MISSING = 48
@@ -89,18 +89,11 @@ def project(
     return scores
 
 
-def _solve(lhs: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    try:
-        return np.linalg.solve(lhs, rhs[..., None])[..., 0]
-    except np.linalg.LinAlgError:
-        return np.einsum("nab,nb->na", np.linalg.pinv(lhs, hermitian=True), rhs)
-
-
 def _pmp(X0: np.ndarray, miss: np.ndarray, P: np.ndarray) -> np.ndarray:
     n, a = X0.shape[0], P.shape[1]
     outer = (P[:, :, None] * P[:, None, :]).reshape(P.shape[0], -1)
     lhs = (P.T @ P)[None] - np.asarray(missing_pattern(miss) @ outer).reshape(n, a, a)
-    return _solve(lhs, X0 @ P)
+    return solve_spd_batched(lhs, X0 @ P)
 
 
 def _tsr_few(X0: np.ndarray, miss: np.ndarray, R: np.ndarray, tsr: TsrSupport) -> np.ndarray:
@@ -122,7 +115,7 @@ def _tsr_few(X0: np.ndarray, miss: np.ndarray, R: np.ndarray, tsr: TsrSupport) -
         lhs = tsr.gram[None] - RtQ - RtQ.transpose(0, 2, 1)
         lhs += np.matmul(RDt, np.matmul(SDD, RD))
         coef = tsr.gram[None] - RtQ.transpose(0, 2, 1)
-        inner = _solve(lhs, inner_rhs[rows])
+        inner = solve_spd_batched(lhs, inner_rhs[rows])
         scores[rows] = np.einsum("nab,nb->na", coef, inner)
     return scores
 
