@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._linalg import solve_spd_batched, missing_pattern
+from ._linalg import missing_pattern, solve_spd_batched
 
 #: rows with at most this many missing cells use the complement (subtraction) formulas.
 _FEW_MISSING = 48
