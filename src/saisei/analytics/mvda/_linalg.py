@@ -244,3 +244,7 @@ def _principal_axes(T: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarra
     qp, rp = np.linalg.qr(P)
     u, s, vt = np.linalg.svd(rt @ rp.T)
     return (qt @ u) * s, qp @ vt.T
+
+
+#: Former name, still imported by ``saisei.scale``.
+_solve_batched = solve_spd_batched
