@@ -19,10 +19,14 @@ from saisei.cli import (
     custody,
     data,
     db,
+    design_space,
     deviations,
+    doe,
+    drivers,
     home,
     monitor,
     qc,
+    recommend,
     release,
     scale,
     shipments,
@@ -85,6 +89,10 @@ app.add_typer(deviations.app, name="deviations")
 app.add_typer(comparability.app, name="comparability")
 app.add_typer(scale.app, name="scale")
 app.command("review")(release.review)
+app.command("drivers")(drivers.drivers_command)
+app.command("design-space")(design_space.design_space_command)
+app.command("doe")(doe.doe_command)
+app.command("recommend")(recommend.recommend_command)
 app.command("release")(release.release)
 
 

@@ -11,31 +11,50 @@ rows; the functions here turn them into one row per lot, in manufacturing order,
 - ``lower`` and ``upper`` are the limits of the release :class:`Specification` of the
   attribute in the lot's process definition (NaN when none is stored; always NaN for process
   parameters).
+- :func:`factor_table` joins, per lot, its donor, collection, transport of the source
+  collection, process parameters, material lots, equipment, site, process version and QC
+  values (column naming in its docstring); :func:`source_factors` gives the donor, collection
+  and transport columns of one collection (an incoming DIN) with the same names.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from saisei.custody.shipments import load_specs
 from saisei.domain.enums import ProductType
+from saisei.domain.transport import (
+    LoggerRecord,
+    TransportSpec,
+    evaluate_logger,
+    mean_kinetic_temperature,
+)
 from saisei.errors import NotFound, ValidationFailed
 from saisei.storage.repositories import analytics_data as repo
 from saisei.storage.repositories import comparability as comparability_repo
+from saisei.storage.repositories import factors as factors_repo
 from saisei.storage.store import Store
+from saisei.storage.types import Session
 
 __all__ = [
+    "FACTOR_GROUPS",
     "SERIES_COLUMNS",
+    "TRANSPORT_COLUMNS",
+    "FactorTable",
     "LotSeries",
     "LotValues",
     "attribute_series",
+    "factor_table",
     "lot_attribute_values",
     "lot_series",
     "parameter_series",
     "product_type",
+    "source_factors",
 ]
 
 #: Columns of every per-lot frame built here.
@@ -275,3 +294,415 @@ def lot_attribute_values(store: Store, batch_ids: list[int], attributes: list[st
     values.columns.name = None
     counts.columns.name = None
     return LotValues(values=values, n_results=counts.fillna(0).astype(int), units=units)
+
+
+# -- the joined factor table ------------------------------------------------------------------
+
+#: Groups of the columns of a :class:`FactorTable` (``FactorTable.groups`` maps column -> group).
+FACTOR_GROUPS = (
+    "lot",
+    "process",
+    "donor",
+    "collection",
+    "transport",
+    "parameter",
+    "material",
+    "equipment",
+    "attribute",
+)
+
+#: Transport columns: summed over the legs of the source collection's shipments, except the
+#: MKT (over all legs together, USP <1079.2>) and the maximum temperature.
+TRANSPORT_COLUMNS = [
+    "transport_legs",
+    "transport_duration_h",
+    "transport_time_out_of_range_h",
+    "transport_mkt_c",
+    "transport_max_c",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class FactorTable:
+    """Every factor and quality attribute of the lots of a product, one row per lot.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        Index ``lot`` (lot number, manufacturing order); columns described by ``groups``.
+    groups : dict of str -> str
+        The group (one of :data:`FACTOR_GROUPS`) of each column.
+    units : dict of str -> str or None
+        Units of the numeric columns that have one.
+    parameter_stages : dict of str -> str
+        The stage of each process-parameter column.
+    notes : tuple of str
+        What could not be computed (e.g. a shipment without logger data).
+    """
+
+    frame: pd.DataFrame
+    groups: dict[str, str]
+    units: dict[str, str | None]
+    parameter_stages: dict[str, str]
+    notes: tuple[str, ...] = ()
+
+    def columns(self, *groups: str) -> list[str]:
+        """Columns of the given groups, in table order."""
+        return [c for c in self.frame.columns if self.groups.get(c) in groups]
+
+    @property
+    def attributes(self) -> list[str]:
+        """Quality attribute columns."""
+        return self.columns("attribute")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dictionary for JSON output (NaN as None)."""
+        frame = self.frame.reset_index()
+        records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+        return {
+            "lots": len(self.frame),
+            "groups": dict(self.groups),
+            "units": dict(self.units),
+            "rows": records,
+            "notes": list(self.notes),
+        }
+
+
+def _hours(delta: timedelta) -> float:
+    return delta.total_seconds() / 3600.0
+
+
+def _stored_metrics(evaluation: dict[str, Any]) -> dict[str, float] | None:
+    loggers = evaluation.get("loggers") or []
+    if not loggers:
+        return None
+    first = loggers[0]
+    start = datetime.fromisoformat(str(first["start"]))
+    end = datetime.fromisoformat(str(first["end"]))
+    return {
+        "duration_h": _hours(end - start),
+        "time_out_of_range_h": float(first["time_out_of_range_h"]),
+        "mkt_c": float(first["mkt_c"]),
+        "max_c": float(first["max_c"]),
+    }
+
+
+def _logger_from(frame: pd.DataFrame, row: factors_repo.ShipmentRow) -> LoggerRecord | None:
+    temps = frame[frame["value"].notna()]
+    temps = temps.sort_values("t", kind="stable").drop_duplicates("t", keep="last")
+    if temps.empty:
+        return None
+    if temps["timestamp"].notna().all():
+        times = [pd.Timestamp(t).to_pydatetime().astimezone(UTC) for t in temps["timestamp"]]
+    elif row.shipped_at is not None:
+        times = [row.shipped_at + timedelta(hours=float(t)) for t in temps["t"]]
+    else:
+        return None
+    return LoggerRecord.from_series(
+        row.container_id or row.code, times, temps["value"].astype(float).tolist()
+    )
+
+
+def _computed_metrics(
+    frame: pd.DataFrame | None,
+    row: factors_repo.ShipmentRow,
+    specs: dict[str, TransportSpec],
+) -> dict[str, float] | None:
+    """Metrics of a shipment not evaluated yet, from its logger readings (domain rules)."""
+    record = None if frame is None else _logger_from(frame, row)
+    if record is None:
+        return None
+    spec = specs.get(row.condition_class or "")
+    if spec is None:
+        # No band to be out of: MKT and maximum only.
+        temps = [r.temperature_c for r in record.readings]
+        return {
+            "duration_h": _hours(record.readings[-1].at - record.readings[0].at),
+            "time_out_of_range_h": np.nan,
+            "mkt_c": mean_kinetic_temperature(temps),
+            "max_c": max(temps),
+        }
+    try:
+        ev = evaluate_logger(
+            record, spec, dispatched_at=row.shipped_at, received_at=row.received_at
+        )
+    except ValidationFailed:
+        ev = evaluate_logger(record, spec)
+    return {
+        "duration_h": _hours(ev.end - ev.start),
+        "time_out_of_range_h": ev.time_out_of_range_h,
+        "mkt_c": ev.mkt_c,
+        "max_c": ev.max_c,
+    }
+
+
+def _transport(
+    store: Store,
+    session: Session,
+    shipments: list[factors_repo.ShipmentRow],
+    notes: list[str],
+) -> pd.DataFrame:
+    """Transport columns per DIN, over every leg of the collection's shipments."""
+    specs = load_specs(None)
+    pending = [row.code for row in shipments if _stored_metrics(row.evaluation) is None]
+    logs = factors_repo.shipment_logs(session, store.timeseries, pending)
+    legs: dict[str, list[dict[str, float]]] = {}
+    for row in shipments:
+        metrics = _stored_metrics(row.evaluation) or _computed_metrics(
+            logs.get(row.code), row, specs
+        )
+        if metrics is None:
+            notes.append(f"Shipment {row.code} has no temperature logger data.")
+            continue
+        legs.setdefault(row.din, []).append(metrics)
+    records = {}
+    for din, items in legs.items():
+        durations = [max(m["duration_h"], 0.0) for m in items]
+        mkts = [m["mkt_c"] for m in items]
+        tor = [m["time_out_of_range_h"] for m in items]
+        records[din] = {
+            "transport_legs": float(len(items)),
+            "transport_duration_h": float(sum(durations)),
+            "transport_time_out_of_range_h": float(np.sum(tor))
+            if np.isfinite(tor).all()
+            else np.nan,
+            # The MKT of the whole journey from each leg's MKT weighted by its duration (exact:
+            # MKT averages exp(-dH/RT) over time).
+            "transport_mkt_c": mean_kinetic_temperature(mkts, durations)
+            if sum(durations) > 0
+            else mean_kinetic_temperature(mkts),
+            "transport_max_c": float(max(m["max_c"] for m in items)),
+        }
+    frame = pd.DataFrame.from_dict(records, orient="index", columns=TRANSPORT_COLUMNS)
+    frame.index.name = "din"
+    return frame
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool) or value is None
+
+
+def _sources(
+    store: Store,
+    session: Session,
+    sources: list[factors_repo.SourceRow],
+    shipments: list[factors_repo.ShipmentRow],
+    notes: list[str],
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Donor, collection and transport columns per DIN, and their groups."""
+    rows = []
+    groups: dict[str, str] = {}
+    for s in sources:
+        row: dict[str, Any] = {
+            "din": s.din,
+            "donor": s.donor,
+            "donor_type": s.donor_type,
+            "donor_age_years": np.nan if s.age_years is None else float(s.age_years),
+            "donor_sex": s.sex,
+        }
+        for key, value in sorted(s.donor_attributes.items()):
+            if _scalar(value):
+                row[f"donor_{key}"] = value
+                groups[f"donor_{key}"] = "donor"
+        row.update(
+            {
+                "tissue_source": s.tissue_source,
+                "collection_method": s.method,
+                "collection_site": s.collection_site,
+                "collection_volume_ml": s.volume_ml,
+                "collection_total_nucleated_cells": s.total_nucleated_cells,
+                "collection_viability_pct": s.viability_pct,
+            }
+        )
+        rows.append(row)
+    groups.update({c: "donor" for c in ("donor", "donor_type", "donor_age_years", "donor_sex")})
+    collection_cols = [
+        "tissue_source",
+        "collection_method",
+        "collection_site",
+        "collection_volume_ml",
+        "collection_total_nucleated_cells",
+        "collection_viability_pct",
+    ]
+    groups.update({c: "collection" for c in collection_cols})
+    groups.update({c: "transport" for c in TRANSPORT_COLUMNS})
+    frame = (
+        pd.DataFrame(rows).set_index("din")
+        if rows
+        else pd.DataFrame(index=pd.Index([], name="din"))
+    )
+    transport = _transport(store, session, shipments, notes)
+    frame = frame.join(transport, how="left") if rows else frame
+    for col in collection_cols[3:] + TRANSPORT_COLUMNS:
+        if col in frame:
+            frame[col] = frame[col].astype(float)
+    return frame, groups
+
+
+def source_factors(store: Store, din: str) -> dict[str, Any]:
+    """Donor, collection and transport factors of the collection ``din`` (an incoming source
+    material), named as in :func:`factor_table`.
+
+    Raises
+    ------
+    NotFound
+        If no collection has the DIN.
+    """
+    notes: list[str] = []
+    with store.reader() as session:
+        sources = factors_repo.source_rows(session, din=din)
+        shipments = factors_repo.shipment_rows(session, din=din)
+        frame, _ = _sources(store, session, sources, shipments, notes)
+    values = frame.iloc[0].to_dict()
+    return {
+        str(k): (None if isinstance(v, float) and np.isnan(v) else v) for k, v in values.items()
+    }
+
+
+def _pivot_parameters(
+    rows: list[factors_repo.ParameterValueRow],
+) -> tuple[pd.DataFrame, dict[str, str | None], dict[str, str]]:
+    frame = pd.DataFrame(rows, columns=list(factors_repo.ParameterValueRow._fields))
+    if frame.empty:
+        return pd.DataFrame(index=pd.Index([], name="batch_id")), {}, {}
+    stages = frame.groupby("parameter")["stage"].nunique()
+    frame["column"] = [
+        p if stages[p] == 1 else f"{st}.{p}"
+        for st, p in zip(frame["stage"], frame["parameter"], strict=True)
+    ]
+    numeric = frame[frame["value"].notna()].astype({"value": float})
+    values = numeric.pivot_table(index="batch_id", columns="column", values="value", aggfunc="mean")
+    text = frame[frame["value"].isna() & frame["value_text"].notna()]
+    text = text[~text["column"].isin(values.columns)]
+    labels = text.groupby(["batch_id", "column"])["value_text"].last().unstack("column")
+    out = values.join(labels, how="outer")
+    out.columns.name = None
+    units = {
+        str(c): _one_unit(str(c), numeric.loc[numeric["column"] == c, "unit"])
+        for c in values.columns
+    }
+    column_stage = dict(zip(frame["column"], frame["stage"], strict=True))
+    return out, units, column_stage
+
+
+def _labels(rows: list[Any], key: str, value: str) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return pd.DataFrame(index=pd.Index([], name="batch_id"))
+    joined = frame.groupby(["batch_id", key])[value].agg(
+        lambda s: "+".join(sorted({str(v) for v in s}))
+    )
+    out = joined.unstack(key)
+    out.columns.name = None
+    return out
+
+
+def factor_table(store: Store, *, product: str | None = None) -> FactorTable:
+    """The joined factor table: one row per lot (of ``product``) with every factor and QC value.
+
+    Columns (``FactorTable.groups`` names the group of each):
+
+    - process: ``process_version`` (``NAME VERSION``), ``site`` (manufacturing party code);
+    - donor: ``donor``, ``donor_type``, ``donor_age_years``, ``donor_sex``, ``donor_KEY`` for
+      each scalar entry of the donor's attributes;
+    - collection: ``tissue_source``, ``collection_method``, ``collection_site``,
+      ``collection_volume_ml``, ``collection_total_nucleated_cells``,
+      ``collection_viability_pct``;
+    - transport (:data:`TRANSPORT_COLUMNS`) of the source collection's shipments: taken from
+      the stored evaluation, else computed from the shipment's logger segments with
+      :func:`saisei.domain.transport.evaluate_logger` against the transport specification of
+      its condition class (time out of range NaN when no specification is defined);
+    - parameter: one column per recorded process parameter, named by the parameter, or
+      ``STAGE.PARAMETER`` when the name is recorded at several stages (numeric: mean of the
+      lot's values; text, such as an equipment id: the last value);
+    - material: one categorical column per material code, the material lot(s) used (several
+      joined with ``+``);
+    - equipment: ``STAGE_equipment``, asset ids of the lot's stage runs;
+    - attribute: one column per QC attribute, the mean of the lot's valid numeric results.
+
+    A name already taken by an earlier group gets its group as prefix (``material.NAME``).
+
+    Raises
+    ------
+    NotFound
+        If no lot (of the product) is stored.
+    """
+    ptype = product_type(product)
+    notes: list[str] = []
+    with store.reader() as session:
+        lots = factors_repo.lot_rows(session, product=ptype)
+        if not lots:
+            what = f" of product {product}" if product else ""
+            raise NotFound(f"No lot{what} is stored. Import lots first ('saisei import').")
+        sources = factors_repo.source_rows(session, product=ptype)
+        shipments = factors_repo.shipment_rows(session, product=ptype)
+        source_frame, groups = _sources(store, session, sources, shipments, notes)
+        parameter_rows = factors_repo.parameter_value_rows(session, product=ptype)
+        material_rows = factors_repo.material_rows(session, product=ptype)
+        equipment_rows = factors_repo.equipment_rows(session, product=ptype)
+        qc = factors_repo.qc_rows(session, product=ptype)
+    din_of = {s.collection_id: s.din for s in sources}
+    base = pd.DataFrame(
+        {
+            "batch_id": [r.batch_id for r in lots],
+            "lot": [r.lot_number for r in lots],
+            "time": pd.to_datetime([r.started_at or r.created_at for r in lots], utc=True),
+            "din": [None if r.collection_id is None else din_of.get(r.collection_id) for r in lots],
+            "process_version": [
+                None if r.process_name is None else f"{r.process_name} {r.process_version}"
+                for r in lots
+            ],
+            "site": [r.site for r in lots],
+        }
+    ).set_index("batch_id")
+    all_groups = {"lot": "lot", "time": "lot", "din": "lot"}
+    all_groups.update({"process_version": "process", "site": "process"})
+    frame = base.join(source_frame, on="din")
+    all_groups.update(groups)
+    parameters, units, stages = _pivot_parameters(parameter_rows)
+    materials = _labels([r._asdict() for r in material_rows], "material", "material_lot")
+    equipment = _labels(
+        [{**r._asdict(), "stage": f"{r.stage}_equipment"} for r in equipment_rows],
+        "stage",
+        "asset_id",
+    )
+    qc_frame = pd.DataFrame(qc, columns=list(factors_repo.QCRow._fields)).astype({"value": float})
+    attributes = qc_frame.pivot_table(
+        index="batch_id", columns="attribute", values="value", aggfunc="mean"
+    )
+    attributes.columns.name = None
+    units.update(
+        {
+            str(a): _one_unit(str(a), qc_frame.loc[qc_frame["attribute"] == a, "unit"])
+            for a in attributes
+        }
+    )
+    parameter_stages: dict[str, str] = {}
+    for group, part in (
+        ("parameter", parameters),
+        ("material", materials),
+        ("equipment", equipment),
+        ("attribute", attributes),
+    ):
+        renamed = {c: (c if c not in all_groups else f"{group}.{c}") for c in part.columns}
+        part = part.rename(columns=renamed)
+        for old, new in renamed.items():
+            if old in units and old != new:
+                units[new] = units.pop(old)
+            if group == "parameter":
+                parameter_stages[new] = stages[old]
+        all_groups.update({c: group for c in part.columns})
+        frame = frame.join(part, how="left")
+    frame = frame.reset_index().set_index("lot")
+    all_groups["batch_id"] = "lot"
+    units.update({"donor_age_years": "year", "collection_volume_ml": "mL"})
+    units.update({"collection_viability_pct": "percent", "transport_duration_h": "h"})
+    units.update({"transport_time_out_of_range_h": "h", "transport_mkt_c": "degC"})
+    units["transport_max_c"] = "degC"
+    return FactorTable(
+        frame=frame,
+        groups={c: all_groups[c] for c in frame.columns},
+        units={k: v for k, v in units.items() if k in frame.columns},
+        parameter_stages=parameter_stages,
+        notes=tuple(notes),
+    )

@@ -16,6 +16,7 @@ from saisei.storage.models.comparability import (
     ComparabilityStudy,
     StudyStatus,
 )
+from saisei.storage.models.design_space import DesignSpace, DesignSpaceStatus
 from saisei.storage.models.logistics import CustodyEvent, Shipment
 from saisei.storage.models.materials import Equipment, Material, MaterialLot
 from saisei.storage.models.monitoring import MonitoringAlarm, MonitoringModel
@@ -48,6 +49,8 @@ __all__ = [
     "ComparabilityRun",
     "ComparabilityStudy",
     "CustodyEvent",
+    "DesignSpace",
+    "DesignSpaceStatus",
     "Deviation",
     "Donor",
     "Equipment",
