@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.optimize import curve_fit
 
 from saisei.analytics.dose_response import (
+    DoseResponseConvergenceWarning,
     ParallelismLimits,
     SuitabilityCriteria,
     relative_potency,
@@ -172,3 +175,15 @@ def test_test_sample_inputs_are_labelled():
     y = four_pl(DOSES, 1, 1.3, 2, 10)
     with pytest.raises(ValidationFailed, match=r"'test dose' and 'test response'"):
         relative_potency(DOSES, y, DOSES, y[:-1])
+
+
+def test_flat_test_sample_is_not_reportable_instead_of_failing() -> None:
+    # A flat test response (no dose effect): R^2 is undefined, so suitability fails cleanly.
+    dose = np.repeat([0.1, 0.3, 1.0, 3.0, 10.0, 30.0], 3)
+    reference = 10 + (100 - 10) / (1 + (dose / 2) ** 1.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DoseResponseConvergenceWarning)
+        result = relative_potency(dose, reference, dose, np.full(dose.size, 50.0))
+    assert not result.reportable
+    (check,) = [c for c in result.sample_suitability if c.name == "test_r_squared"]
+    assert np.isnan(check.value) and not check.passed

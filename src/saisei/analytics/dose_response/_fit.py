@@ -263,7 +263,9 @@ class DoseResponseModel(BaseEstimator):  # type: ignore[misc]
         self.dof_ = sol.dof
         self.residual_se_ = float(np.sqrt(sol.residual_variance))
         y_bar = np.average(y, weights=w)
-        self.r_squared_ = float(1.0 - sol.sse / np.sum(w * (y - y_bar) ** 2))
+        ss_total = float(np.sum(w * (y - y_bar) ** 2))
+        # Undefined for a flat response (nothing to explain), not a division by zero.
+        self.r_squared_ = 1.0 - sol.sse / ss_total if ss_total > 0 else float("nan")
         self.converged_ = sol.converged
         self.convergence_message_ = sol.message
         ec50 = self.effective_dose(50.0)

@@ -330,7 +330,9 @@ def _curve_checks(
     label: str, sol: Solution, x: FloatArray, y: FloatArray, criteria: SuitabilityCriteria
 ) -> tuple[AssayCheck, ...]:
     nan = np.nan
-    r_squared = 1.0 - sol.sse / float(np.sum((y - y.mean()) ** 2))
+    ss_total = float(np.sum((y - y.mean()) ** 2))
+    # A flat response has no variance to explain: R^2 is undefined and the check fails.
+    r_squared = 1.0 - sol.sse / ss_total if ss_total > 0 else nan
     noise = np.sqrt(sol.residual_variance)
     span = abs(sol.theta[0] - sol.theta[3])
     span_to_noise = span / noise if noise > 0 else np.inf
