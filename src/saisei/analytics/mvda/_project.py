@@ -78,14 +78,17 @@ def project(
     partial = ~complete & ~empty
     if not partial.any():
         return scores
-    X0 = np.where(missing[partial], 0.0, Xs[partial])
-    miss = missing[partial]
-    if method == "pmp":
-        scores[partial] = _pmp(X0, miss, loadings)
-    elif tsr is not None and tsr.cov is not None and n_missing[partial].max() <= _FEW_MISSING:
-        scores[partial] = _tsr_few(X0, miss, rotation, tsr)
+    if partial.all():  # the usual case for incomplete rows: no row-selection copies
+        X0, miss, target = np.nan_to_num(Xs, nan=0.0), missing, slice(None)
     else:
-        scores[partial] = _tsr_by_pattern(X0, miss, rotation, tsr)
+        X0 = np.where(missing[partial], 0.0, Xs[partial])
+        miss, target = missing[partial], partial
+    if method == "pmp":
+        scores[target] = _pmp(X0, miss, loadings)
+    elif tsr is not None and tsr.cov is not None and n_missing[partial].max() <= _FEW_MISSING:
+        scores[target] = _tsr_few(X0, miss, rotation, tsr)
+    else:
+        scores[target] = _tsr_by_pattern(X0, miss, rotation, tsr)
     return scores
 
 
