@@ -74,7 +74,9 @@ def test_import_export_round_trip(
         import_path(store, folder, actor="prop")
         export_store(store, Path(tmp) / "out")
         store.close()
-        donors_out = pd.read_csv(Path(tmp) / "out" / "donors.csv", dtype={"code": str})
+        donors_out = pd.read_csv(
+            Path(tmp) / "out" / "donors.csv", dtype={"code": str}, keep_default_na=False
+        )
         qc_out = pd.read_csv(Path(tmp) / "out" / "qc_results.csv")
     assert (
         donors_out.set_index("code")[["donor_type", "age_years", "sex"]].to_dict("index") == donors
