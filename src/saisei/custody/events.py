@@ -46,6 +46,7 @@ from saisei.errors import CustodyBreak, IntegrityViolation
 from saisei.storage.models import ChainOfIdentity, Deviation, Party
 from saisei.storage.models import CustodyEvent as CustodyEventRow
 from saisei.storage.repositories import custody as repo
+from saisei.storage.repositories import quality as quality_repo
 from saisei.storage.store import Store
 
 __all__ = [
@@ -238,7 +239,7 @@ def _block_chain(
     subject: tuple[SubjectType, str],
 ) -> str:
     """Open the deviation and record the ``chain_blocked`` event; returns the deviation no."""
-    number = repo.next_deviation_number(session)
+    number = quality_repo.next_deviation_number(session)
     batch = repo.batch_of_chain(session, chain.id)
     attempted = "; ".join(f"{s.container_id} = {s.identity_code}" for s in event.scans)
     deviation = Deviation(

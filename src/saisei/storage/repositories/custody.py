@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from saisei.errors import NotFound
@@ -13,7 +13,6 @@ from saisei.storage.models import (
     ChainOfIdentity,
     Collection,
     CustodyEvent,
-    Deviation,
     Party,
     Shipment,
 )
@@ -31,7 +30,6 @@ __all__ = [
     "get_shipment",
     "list_parties",
     "lot_numbers_of_chain",
-    "next_deviation_number",
     "parties_by_id",
     "shipments_of_refs",
 ]
@@ -172,14 +170,3 @@ def shipments_of_refs(
             .order_by(Shipment.shipped_at, Shipment.id)
         ).scalars()
     )
-
-
-def next_deviation_number(session: Session) -> str:
-    """The next free deviation number ``DEV-00001``, ``DEV-00002``, ... (as the QMS numbers)."""
-    count = session.execute(select(func.count()).select_from(Deviation)).scalar_one()
-    number = count + 1
-    while session.execute(
-        select(Deviation.id).where(Deviation.number == f"DEV-{number:05d}")
-    ).first():
-        number += 1
-    return f"DEV-{number:05d}"

@@ -262,9 +262,17 @@ def deviations_of_results(session: Session, result_ids: Sequence[int]) -> list[D
 
 
 def next_deviation_number(session: Session) -> str:
-    """The next free deviation number ``DEV-00001``, ``DEV-00002``, ..."""
-    count = session.execute(select(func.count()).select_from(Deviation)).scalar_one()
-    return f"DEV-{count + 1:05d}"
+    """The next free deviation number ``DEV-00001``, ``DEV-00002``, ...
+
+    Starts after the number of stored deviations and skips numbers already taken (imported
+    deviations may use the same pattern); the unique constraint still guards two writers.
+    """
+    number = session.execute(select(func.count()).select_from(Deviation)).scalar_one() + 1
+    while session.execute(
+        select(Deviation.id).where(Deviation.number == f"DEV-{number:05d}")
+    ).first():
+        number += 1
+    return f"DEV-{number:05d}"
 
 
 # custody, shipments -------------------------------------------------------------------------
