@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from saisei.errors import ConfigurationError
 
-__all__ = ["make_engine", "make_session_factory"]
+__all__ = ["READ_ONLY", "make_engine", "make_session_factory"]
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -27,10 +27,16 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
+#: Execution option that marks a connection as read-only (its transactions take no lock).
+READ_ONLY = "saisei_read_only"
+
+
 def _sqlite_begin(connection: Connection) -> None:
-    # BEGIN IMMEDIATE takes the write lock at the start, so two writers queue on the busy
-    # timeout instead of failing mid-transaction when both try to upgrade a read lock.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Writers: BEGIN IMMEDIATE takes the write lock at the start, so two writers queue on the
+    # busy timeout instead of failing mid-transaction when both try to upgrade a read lock.
+    # Readers: a deferred BEGIN, so reads never wait for the write lock (WAL snapshots).
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from saisei.errors import StorageError
 from saisei.storage import migrations
-from saisei.storage.engine import make_engine, make_session_factory
+from saisei.storage.engine import READ_ONLY, make_engine, make_session_factory
 from saisei.storage.timeseries import TimeSeriesStore
 from saisei.storage.unit_of_work import UnitOfWork
 
@@ -39,6 +39,13 @@ class Store:
     ) -> None:
         self.bind = bind
         self.session_factory = make_session_factory(bind, **session_options)
+        # Readers on an engine take no write lock (SQLite); on one connection (tests) the
+        # outer transaction is shared, so the same factory serves both.
+        self._read_factory = (
+            make_session_factory(bind.execution_options(**{READ_ONLY: True}), **session_options)
+            if isinstance(bind, Engine)
+            else self.session_factory
+        )
         self.timeseries = TimeSeriesStore(timeseries_root)
 
     @classmethod
@@ -65,7 +72,7 @@ class Store:
     def reader(self) -> Iterator[Session]:
         """A session for reading; anything it changed is rolled back."""
         self.require_current()
-        session = self.session_factory()
+        session = self._read_factory()
         try:
             yield session
         finally:

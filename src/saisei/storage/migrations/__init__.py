@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -36,8 +37,9 @@ def upgrade(bind: Engine | Connection, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+@cache
 def head_revision() -> str:
-    """The newest revision the packaged scripts define."""
+    """The newest revision the packaged scripts define (read once: the scripts are code)."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None  # the package always ships at least one revision
     return head
