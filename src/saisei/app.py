@@ -12,9 +12,21 @@ from fastapi import FastAPI
 
 from saisei import __version__
 from saisei.config import Settings
+from saisei.quality.users import AuthPolicy
+from saisei.services.caching import ResultCache
+from saisei.services.sessions import SessionGate
 from saisei.storage.store import Store
 
-__all__ = ["build_store", "create_app"]
+__all__ = ["auth_policy", "build_store", "create_app"]
+
+
+def auth_policy(settings: Settings) -> AuthPolicy:
+    """Sign-in rules (lockout, password age, inactivity timeout) from the settings."""
+    return AuthPolicy(
+        lockout_threshold=settings.lockout_threshold,
+        password_max_age_days=settings.password_max_age_days,
+        session_timeout_min=settings.session_timeout_min,
+    )
 
 
 def build_store(settings: Settings) -> Store:
@@ -26,7 +38,9 @@ def build_store(settings: Settings) -> Store:
     )
 
 
-def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, store: Store | None = None, policy: AuthPolicy | None = None
+) -> FastAPI:
     """The web application: JSON API under ``/api/v1`` and the pages, over one store.
 
     Parameters
@@ -36,10 +50,12 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     store : Store, optional
         An existing store (tests pass one on a rolled-back transaction); by default the one
         the settings name, closed when the application stops.
+    policy : AuthPolicy, optional
+        Sign-in rules; by default built from the settings (tests pass cheap hashing).
     """
     from saisei.api import create_api_router
     from saisei.api.errors import install_error_handlers
-    from saisei.web import create_web_router
+    from saisei.web import create_web_router, error_page, mount_static
 
     owned = store is None
     app_store = store if store is not None else build_store(settings)
@@ -58,7 +74,13 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     )
     app.state.store = app_store
     app.state.settings = settings
-    install_error_handlers(app)
+    app.state.policy = policy or auth_policy(settings)
+    app.state.sessions = SessionGate(app_store, app.state.policy)
+    app.state.secret_key = settings.secret_key
+    app.state.secure_cookies = settings.environment == "production"
+    app.state.cache = ResultCache()
+    install_error_handlers(app, html_fallback=error_page)
     app.include_router(create_api_router(), prefix="/api/v1")
     app.include_router(create_web_router())
+    mount_static(app)
     return app

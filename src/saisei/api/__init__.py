@@ -8,7 +8,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from saisei.api.routers import system
+from saisei.api.routers import (
+    audit,
+    auth,
+    batches,
+    comparability,
+    custody,
+    dashboard,
+    monitoring,
+    quality,
+    release,
+    spc,
+    system,
+    users,
+)
 
 __all__ = ["create_api_router"]
 
@@ -16,5 +29,19 @@ __all__ = ["create_api_router"]
 def create_api_router() -> APIRouter:
     """Every API route, to be mounted at ``/api/v1``."""
     router = APIRouter()
-    router.include_router(system.router)
+    for module in (
+        system,
+        auth,
+        dashboard,
+        batches,
+        release,
+        quality,
+        audit,
+        custody,
+        monitoring,
+        spc,
+        comparability,
+        users,
+    ):
+        router.include_router(module.router)
     return router

@@ -29,6 +29,7 @@ from saisei.cli import (
     recommend,
     release,
     scale,
+    serve,
     shipments,
     simulate,
     spc,
@@ -88,6 +89,7 @@ app.add_typer(qc.app, name="qc")
 app.add_typer(deviations.app, name="deviations")
 app.add_typer(comparability.app, name="comparability")
 app.add_typer(scale.app, name="scale")
+app.command("serve")(serve.serve)
 app.command("review")(release.review)
 app.command("drivers")(drivers.drivers_command)
 app.command("design-space")(design_space.design_space_command)

@@ -13,7 +13,9 @@ red, inconclusive grey.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,10 +34,15 @@ __all__ = [
     "TEST_COLOUR",
     "NamedFigure",
     "comparability_figures",
+    "contribution_figure",
+    "control_chart_figure",
     "distribution_figure",
     "interval_figure",
+    "logger_figure",
+    "monitoring_figure",
     "pca_figure",
     "quality_range_figure",
+    "trajectory_figure",
 ]
 
 REFERENCE_COLOUR = "#1f77b4"
@@ -330,4 +337,254 @@ def comparability_figures(
                 result.pca.summary(),
             )
         )
+    return figures
+
+
+# -- process, monitoring, transport and SPC figures of the web pages ------------------------
+# These take the plain documents of the services (``to_dict()`` shapes), so that pages and
+# reports draw the same figures from the same data.
+
+ALARM_COLOUR = "#d62728"
+ENVELOPE_COLOUR = "rgba(31, 119, 180, 0.15)"
+
+
+def trajectory_figure(
+    series: Mapping[str, Any],
+    *,
+    envelope: Mapping[str, Any] | None = None,
+    alarm_times_h: Sequence[float] = (),
+    title: str = "",
+) -> go.Figure:
+    """One variable of a lot along time, with the reference envelope and alarm times.
+
+    Parameters
+    ----------
+    series : mapping
+        ``variable``, ``unit``, ``t`` (h) and ``value`` (downsampled).
+    envelope : mapping, optional
+        ``t``, ``low``, ``mean``, ``high`` of the reference lots (normal operation).
+    alarm_times_h : sequence of float
+        Times (h) at which the monitoring model raised alarms, marked in red.
+    """
+    figure = go.Figure()
+    if envelope is not None:
+        figure.add_trace(
+            go.Scatter(
+                x=list(envelope["t"]) + list(envelope["t"])[::-1],
+                y=list(envelope["high"]) + list(envelope["low"])[::-1],
+                fill="toself",
+                fillcolor=ENVELOPE_COLOUR,
+                line={"width": 0},
+                hoverinfo="skip",
+                name="reference ±3 SD",
+            )
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=envelope["t"],
+                y=envelope["mean"],
+                mode="lines",
+                line={"dash": "dash", "color": REFERENCE_COLOUR, "width": 1},
+                name="reference mean",
+            )
+        )
+    figure.add_trace(
+        go.Scatter(
+            x=series["t"],
+            y=series["value"],
+            mode="lines",
+            name=series["variable"],
+            line={"color": "#222222", "width": 1.5},
+        )
+    )
+    if alarm_times_h and len(series["t"]):
+        t = np.asarray(series["t"], dtype=float)
+        v = np.asarray(series["value"], dtype=float)
+        at = [float(v[int(np.argmin(np.abs(t - a)))]) for a in alarm_times_h]
+        figure.add_trace(
+            go.Scatter(
+                x=list(alarm_times_h),
+                y=at,
+                mode="markers",
+                name="alarm",
+                marker={"color": ALARM_COLOUR, "size": 7, "symbol": "x"},
+            )
+        )
+    figure.update_layout(
+        **_LAYOUT,
+        title=title or series["variable"],
+        height=260,
+        xaxis_title="t (h)",
+        yaxis_title=_label(str(series["variable"]), str(series.get("unit") or "")),
+        showlegend=False,
+    )
+    return figure
+
+
+def monitoring_figure(points: Mapping[str, Sequence[Any]], *, statistic: str) -> go.Figure:
+    """T2 or SPE of a lot along maturity against its limit; alarms in red."""
+    t = list(points["t"])
+    values = list(points[statistic])
+    alarms = [i for i, a in enumerate(points["alarm"]) if a]
+    figure = go.Figure(
+        [
+            go.Scatter(
+                x=t,
+                y=values,
+                mode="lines+markers",
+                name=statistic.upper(),
+                marker={"size": 4},
+                line={"color": "#222222"},
+            ),
+            go.Scatter(
+                x=t,
+                y=list(points[f"{statistic}_limit"]),
+                mode="lines",
+                name="limit",
+                line={"color": ALARM_COLOUR, "dash": "dash"},
+            ),
+            go.Scatter(
+                x=[t[i] for i in alarms],
+                y=[values[i] for i in alarms],
+                mode="markers",
+                name="alarm",
+                marker={"color": ALARM_COLOUR, "size": 8},
+            ),
+        ]
+    )
+    figure.update_layout(
+        **_LAYOUT,
+        height=260,
+        title=statistic.upper(),
+        xaxis_title="t (h)",
+        yaxis_type="log",
+        showlegend=False,
+    )
+    return figure
+
+
+def contribution_figure(contributions: Mapping[str, Any], *, statistic: str) -> go.Figure:
+    """Per-variable contributions to SPE or T2 at one time point (largest first)."""
+    pairs = sorted(
+        zip(contributions["variables"], contributions[statistic], strict=True),
+        key=lambda p: -abs(float(p[1])),
+    )
+    figure = go.Figure(
+        go.Bar(
+            x=[float(v) for _, v in pairs],
+            y=[str(n) for n, _ in pairs],
+            orientation="h",
+            marker={
+                "color": [ALARM_COLOUR if i == 0 else REFERENCE_COLOUR for i in range(len(pairs))]
+            },
+        )
+    )
+    figure.update_layout(
+        **_LAYOUT,
+        height=80 + 30 * len(pairs),
+        title=f"{statistic.upper()} contributions at t = {float(contributions['t']):g} h",
+        yaxis={"autorange": "reversed"},
+    )
+    return figure
+
+
+def logger_figure(
+    series: Mapping[str, Any],
+    *,
+    rules: Sequence[Mapping[str, Any]] = (),
+    excursions: Sequence[Mapping[str, Any]] = (),
+) -> go.Figure:
+    """A shipment logger trace against its temperature bands, excursions shaded red."""
+    x = series.get("timestamp") or series["t"]
+    figure = go.Figure(
+        go.Scatter(
+            x=x,
+            y=series["value"],
+            mode="lines+markers",
+            marker={"size": 3},
+            name=series["variable"],
+            line={"color": "#222222"},
+        )
+    )
+    for rule in rules:
+        for edge in ("low_c", "high_c"):
+            if rule.get(edge) is not None:
+                figure.add_hline(
+                    y=float(rule[edge]),
+                    line_dash="dash",
+                    line_color=REFERENCE_COLOUR,
+                    annotation_text=f"{rule['band']} {edge[:-2]}",
+                )
+    for e in excursions:
+        figure.add_vrect(
+            x0=e["start"], x1=e["end"], fillcolor=ALARM_COLOUR, opacity=0.15, line_width=0
+        )
+    figure.update_layout(
+        **_LAYOUT,
+        height=320,
+        title=f"{series['variable']} ({series.get('unit') or ''})",
+        showlegend=False,
+    )
+    return figure
+
+
+def control_chart_figure(chart: Mapping[str, Any]) -> list[go.Figure]:
+    """One figure per series of a control chart: points, centre line, limits, violations."""
+    figures = []
+    flagged = {(v["series"], v["index"]) for v in chart["violations"]}
+    for limits in chart["limits"]:
+        name = limits["series"]
+        points = [p for p in chart["points"] if p["series"] == name]
+        labels = [p["label"] for p in points]
+        values = [p["statistic"] for p in points]
+        red = [i for i, p in enumerate(points) if (name, p["index"]) in flagged]
+        figure = go.Figure(
+            [
+                go.Scatter(
+                    x=labels,
+                    y=values,
+                    mode="lines+markers",
+                    name=name,
+                    line={"color": "#222222"},
+                    marker={"size": 6},
+                ),
+                go.Scatter(
+                    x=labels,
+                    y=[p["center"] for p in points],
+                    mode="lines",
+                    name="centre",
+                    line={"color": REFERENCE_COLOUR},
+                ),
+                go.Scatter(
+                    x=labels,
+                    y=[p["ucl"] for p in points],
+                    mode="lines",
+                    name="UCL",
+                    line={"color": ALARM_COLOUR, "dash": "dash"},
+                ),
+                go.Scatter(
+                    x=labels,
+                    y=[p["lcl"] for p in points],
+                    mode="lines",
+                    name="LCL",
+                    line={"color": ALARM_COLOUR, "dash": "dash"},
+                ),
+                go.Scatter(
+                    x=[labels[i] for i in red],
+                    y=[values[i] for i in red],
+                    mode="markers",
+                    name="violation",
+                    marker={
+                        "color": ALARM_COLOUR,
+                        "size": 11,
+                        "symbol": "circle-open",
+                        "line": {"width": 2},
+                    },
+                ),
+            ]
+        )
+        figure.update_layout(
+            **_LAYOUT, height=300, title=f"{chart['name']}: {name}", showlegend=False
+        )
+        figures.append(figure)
     return figures

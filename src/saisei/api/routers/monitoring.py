@@ -1,0 +1,44 @@
+"""Monitoring models, scoring and alarms."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from saisei.api.deps import CurrentUser, StoreDep
+from saisei.api.schemas.operations import BuildModelIn, ScoreIn
+from saisei.services import monitoring, overview
+
+router = APIRouter(prefix="/monitoring", tags=["monitoring"])
+
+
+@router.get("/models")
+def list_models(store: StoreDep, _actor: CurrentUser) -> dict[str, Any]:
+    """Every stored monitoring model."""
+    return {"items": [m.to_dict() for m in monitoring.list_models(store)]}
+
+
+@router.post("/models", status_code=201)
+def build_model(body: BuildModelIn, store: StoreDep, actor: CurrentUser) -> dict[str, Any]:
+    """Fit a batch evolution model on reference lots and store it as a new version."""
+    return monitoring.build_model(store, actor=actor.username, **body.model_dump()).to_dict()
+
+
+@router.post("/score")
+def score(body: ScoreIn, store: StoreDep, actor: CurrentUser) -> dict[str, Any]:
+    """Score a lot (finished or running) and store its new alarms."""
+    return monitoring.score_lot(
+        store, body.lot, model=body.model, version=body.version, actor=actor.username
+    ).to_dict()
+
+
+@router.get("/alarms")
+def list_alarms(
+    store: StoreDep,
+    _actor: CurrentUser,
+    lot: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> dict[str, Any]:
+    """Stored alarms, newest first, optionally of one lot."""
+    return {"items": [a.to_dict() for a in overview.list_alarms(store, lot=lot, limit=limit)]}

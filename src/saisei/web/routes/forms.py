@@ -1,0 +1,101 @@
+"""Signed forms of the pages: audit-trail review, release, rejection, excursion
+acknowledgement. Each needs a live session and the page's CSRF token; permissions are the
+services'."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form
+from fastapi.responses import RedirectResponse, Response
+
+from saisei.custody import shipments
+from saisei.quality import disposition, review
+from saisei.quality.esign import Credentials
+from saisei.web.context import SOURCE, Page, check_csrf, signed_in
+
+router = APIRouter()
+
+
+def signed_form(
+    page: Annotated[Page, Depends(signed_in)], _checked: Annotated[Page, Depends(check_csrf)]
+) -> Page:
+    """A signed-in user posting a form issued by this site."""
+    return page
+
+
+Form_ = Annotated[Page, Depends(signed_form)]
+
+
+def _credentials(page: Page, password: str, username: str) -> Credentials:
+    return Credentials(password=password, username=username or None, session_token=page.token)
+
+
+@router.post("/batches/{lot}/review")
+def review_lot(
+    lot: str,
+    page: Form_,
+    password: Annotated[str, Form()],
+    username: Annotated[str, Form()] = "",
+    comment: Annotated[str, Form()] = "",
+) -> Response:
+    """Sign the audit-trail review of the lot."""
+    review.review_audit_trail(
+        page.request.app.state.store,
+        lot,
+        _credentials(page, password, username),
+        page.request.app.state.policy,
+        comment=comment or None,
+        source=SOURCE,
+    )
+    return RedirectResponse(f"/batches/{lot}#release", status_code=303)
+
+
+@router.post("/batches/{lot}/release")
+def release_lot(
+    lot: str,
+    page: Form_,
+    password: Annotated[str, Form()],
+    username: Annotated[str, Form()] = "",
+) -> Response:
+    """Release the lot with the QA signature."""
+    disposition.release_batch(
+        page.request.app.state.store,
+        lot,
+        _credentials(page, password, username),
+        page.request.app.state.policy,
+        source=SOURCE,
+    )
+    return RedirectResponse(f"/batches/{lot}#release", status_code=303)
+
+
+@router.post("/batches/{lot}/reject")
+def reject_lot(
+    lot: str,
+    page: Form_,
+    password: Annotated[str, Form()],
+    reason: Annotated[str, Form()],
+    username: Annotated[str, Form()] = "",
+) -> Response:
+    """Reject the lot with the QA signature and a reason."""
+    disposition.reject_batch(
+        page.request.app.state.store,
+        lot,
+        _credentials(page, password, username),
+        page.request.app.state.policy,
+        reason=reason,
+        source=SOURCE,
+    )
+    return RedirectResponse(f"/batches/{lot}#release", status_code=303)
+
+
+@router.post("/shipments/{code}/excursions/{number}/acknowledge")
+def acknowledge(
+    code: str, number: int, page: Form_, comment: Annotated[str, Form()] = ""
+) -> Response:
+    """Acknowledge one excursion with a comment."""
+    assert page.user is not None  # signed_in guarantees it
+    shipments.acknowledge_shipment_excursion(
+        page.request.app.state.store, page.user.username, code, number, comment, source=SOURCE
+    )
+    return RedirectResponse(f"/shipments/{code}", status_code=303)
