@@ -12,6 +12,7 @@ import typer
 
 from saisei import __version__
 from saisei.cli import (
+    acquire,
     assay,
     audit,
     batches,
@@ -23,6 +24,7 @@ from saisei.cli import (
     deviations,
     doe,
     drivers,
+    equipment,
     home,
     monitor,
     qc,
@@ -89,7 +91,9 @@ app.add_typer(qc.app, name="qc")
 app.add_typer(deviations.app, name="deviations")
 app.add_typer(comparability.app, name="comparability")
 app.add_typer(scale.app, name="scale")
+app.command("acquire")(acquire.acquire_command)
 app.command("serve")(serve.serve)
+app.command("serve-equipment")(equipment.serve_equipment_command)
 app.command("review")(release.review)
 app.command("drivers")(drivers.drivers_command)
 app.command("design-space")(design_space.design_space_command)
