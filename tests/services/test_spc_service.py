@@ -282,6 +282,19 @@ def test_parameters_by_stage_and_product(store: Store) -> None:
         spc_chart(store, "viability", kind="attribute", stage="expansion")
 
 
+def test_lots_of_several_products_need_a_product(store: Store) -> None:
+    msc = seed(store, NIST_FLOW[:5], prefix="M")
+    cart = seed(store, NIST_FLOW[5:], prefix="C", product=ProductType.CAR_T, process_name="CAR")
+    with pytest.raises(ValidationFailed, match=r"several products \(CAR-T, MSC\).*--product"):
+        spc_chart(store, "flow_rate")
+    with pytest.raises(ValidationFailed, match=r"several products"):
+        spc_capability(store, "flow_rate", lsl=40.0, usl=60.0)
+    report = spc_chart(store, "flow_rate", product="CAR-T")
+    assert [p.label for p in report.points[: len(cart)]] == cart
+    assert [p.statistic for p in report.points[: len(cart)]] == NIST_FLOW[5:]
+    assert spc_chart(store, "flow_rate", product="MSC").points[0].label == msc[0]
+
+
 def test_series_conversion_averages_replicates_and_checks_units(store: Store) -> None:
     seed(store, [10.0, 20.0, 30.0])
     add_qc(store, "L002", "flow_rate", 22.0, unit="L/min")

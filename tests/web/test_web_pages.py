@@ -179,6 +179,7 @@ def test_control_chart_and_audit_pages(sign_in: SignIn, plant: Plant, client: Te
     sign_in("qc.ito")
     empty = client.get("/spc").text
     assert "Control charts" in empty
+    assert '<option value="CAR-T" selected>' in client.get("/spc?product=CAR-T").text
     missing = client.get("/spc?name=nothing")
     assert missing.status_code == 404 and "nothing" in missing.text
     trail = client.get("/audit?entity_type=monitoring_alarm&limit=3").text

@@ -149,6 +149,12 @@ def _parameter_frame(
 
 
 def _as_series(name: str, kind: str, rows: pd.DataFrame, stage: str | None) -> LotSeries:
+    products = sorted(rows["product_type"].unique())
+    if len(products) > 1:
+        raise ValidationFailed(
+            f"{name!r} is recorded for lots of several products ({', '.join(products)}); "
+            "a control chart or capability study covers one product. Choose one with --product."
+        )
     rows = rows.astype({"value": float, "lower": float, "upper": float})
     for column in ("started_at", "created_at"):
         rows[column] = pd.to_datetime(rows[column], utc=True)
@@ -218,7 +224,8 @@ def lot_series(
     ValidationFailed
         For an unknown kind or product, a stage given for a QC attribute, a name found both as
         attribute and as parameter under ``kind="auto"``, a parameter recorded at several
-        stages without ``stage``, or values in different units.
+        stages without ``stage``, lots of several products without ``product``, or values in
+        different units.
     """
     if kind not in KINDS:
         raise ValidationFailed(

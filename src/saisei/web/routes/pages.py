@@ -108,6 +108,7 @@ def control_charts(
         name=name or "",
         chart=chart,
         rules=rules,
+        product=product or "",
         charts=spc.CHARTS,
         presets=spc.RULE_PRESETS,
     )
