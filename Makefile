@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/saisei demo --home $(DEMO_HOME)
+	$(BIN)/saisei demo --home $(DEMO_HOME) --serve
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -9,8 +9,10 @@ seventh, and a QA user; serves it with uvicorn in a child process (as ``saisei s
 signs each client in through the login form; then every client requests the batch page of
 the seventh lot ``--requests`` times. The first request (which fills the cache of
 downsampled series and figures) is timed separately. ``--cache-head-revision`` caches
-``saisei.storage.migrations.head_revision`` in the server (it re-reads the migration scripts
-on every ``Store.reader()``; see bench/RESULTS.md).
+``saisei.storage.migrations.head_revision`` in the server (it re-read the migration scripts
+on every ``Store.reader()`` before storage cached it; see bench/RESULTS.md). Also printed: the
+server process's CPU time per request (Linux ``/proc``) and the load average, since the
+clients share the machine with the server.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import functools
 import multiprocessing
+import os
 import re
 import socket
 import statistics
@@ -89,19 +92,19 @@ def build_home(home: Path) -> None:
             store.timeseries.write_segment(
                 uow.session, _series(rng, lot == LOT), subject_ref=lot, stage="expansion"
             )
+    policy = auth_policy(settings)
+    bootstrap_admin(store, "admin.bench", "Bench Admin", "admin-pass-0001", policy)
+    create_user(store, "admin.bench", "qa.bench", "Bench QA", PASSWORD, ["qa"], policy)
     build_model(
         store,
         name="msc-expansion",
         product="MSC",
         stage="expansion",
-        actor="bench",
+        actor="admin.bench",
         lots=[f"MSC-B{i:02d}" for i in range(1, 7)],
         n_components=2,
     )
-    score_lot(store, LOT, model="msc-expansion", actor="bench")
-    policy = auth_policy(settings)
-    bootstrap_admin(store, "admin.bench", "Bench Admin", "admin-pass-0001", policy)
-    create_user(store, "admin.bench", "qa.bench", "Bench QA", PASSWORD, ["qa"], policy)
+    score_lot(store, LOT, model="msc-expansion", actor="qa.bench")
     store.close()
 
 
@@ -118,6 +121,12 @@ def serve(home: str, port: int, cache_head_revision: bool) -> None:
     uvicorn.run(
         create_app(Settings(home=Path(home))), host="127.0.0.1", port=port, log_level="warning"
     )
+
+
+def _cpu_s(pid: int | None) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _port() -> int:
@@ -181,12 +190,15 @@ def main() -> None:
                     latencies.append(elapsed)
 
         t0 = time.perf_counter()
+        server_cpu0 = _cpu_s(server.pid)
         threads = [threading.Thread(target=run, args=(c,)) for c in clients]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         wall = time.perf_counter() - t0
+        server_cpu = _cpu_s(server.pid) - server_cpu0
+        load = os.getloadavg()
         server.terminate()
         q = statistics.quantiles(latencies, n=100)
         print(
@@ -200,6 +212,10 @@ def main() -> None:
         print(
             f"p50 {1000 * statistics.median(latencies):.0f} ms  p95 {1000 * q[94]:.0f} ms  "
             f"max {1000 * max(latencies):.0f} ms"
+        )
+        print(
+            f"server CPU {1000 * server_cpu / len(latencies):.1f} ms per request; load average "
+            f"at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs"
         )
 
 

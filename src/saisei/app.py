@@ -21,11 +21,16 @@ __all__ = ["auth_policy", "build_store", "create_app"]
 
 
 def auth_policy(settings: Settings) -> AuthPolicy:
-    """Sign-in rules (lockout, password age, inactivity timeout) from the settings."""
+    """Sign-in rules (lockout, password age and history, inactivity timeout, argon2 cost) from
+    the settings."""
     return AuthPolicy(
         lockout_threshold=settings.lockout_threshold,
         password_max_age_days=settings.password_max_age_days,
         session_timeout_min=settings.session_timeout_min,
+        password_history=settings.password_history,
+        argon2_time_cost=settings.argon2_time_cost,
+        argon2_memory_kib=settings.argon2_memory_kib,
+        argon2_parallelism=settings.argon2_parallelism,
     )
 
 

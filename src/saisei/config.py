@@ -79,10 +79,54 @@ class Settings(BaseSettings):
         ge=0,
         description="Days after which a password must be changed; 0 turns ageing off.",
     )
+    password_history: int = Field(
+        default=5,
+        ge=0,
+        le=50,
+        description=(
+            "How many of a user's last passwords (the current one included) may not be chosen "
+            "again (password history; see docs/quality.md); 0 turns the check off."
+        ),
+    )
+    argon2_time_cost: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description=(
+            "argon2id passes over memory for new password hashes (RFC 9106 section 4, second "
+            "recommended option: 3)."
+        ),
+    )
+    argon2_memory_kib: int = Field(
+        default=65536,
+        ge=64,
+        le=4 * 1024 * 1024,
+        description=(
+            "argon2id memory per password hash in KiB (RFC 9106 section 4: 64 MiB = 65536); "
+            "at least 8 x `argon2_parallelism`."
+        ),
+    )
+    argon2_parallelism: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="argon2id lanes (threads) per password hash (RFC 9106 section 4: 4).",
+    )
     sql_echo: bool = Field(
         default=False,
         description="Log every SQL statement (diagnostics only; never in production).",
     )
+
+    @model_validator(mode="after")
+    def _argon2_memory_covers_lanes(self) -> Settings:
+        # argon2 needs at least 8 KiB per lane (RFC 9106 section 3.1).
+        if self.argon2_memory_kib < 8 * self.argon2_parallelism:
+            raise ValueError(
+                "The 'argon2_memory_kib' setting must be at least 8 x 'argon2_parallelism' "
+                f"(RFC 9106). Got {self.argon2_memory_kib} KiB for {self.argon2_parallelism} "
+                "lanes; raise SAISEI_ARGON2_MEMORY_KIB or lower SAISEI_ARGON2_PARALLELISM."
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

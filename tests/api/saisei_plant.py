@@ -242,11 +242,11 @@ def build_plant(store: Store) -> Plant:
         name=plant.model,
         product="MSC",
         stage=plant.stage,
-        actor="setup",
+        actor="ps.kimura",
         lots=list(plant.reference_lots),
         n_components=2,
     )
-    score_lot(store, plant.lot, model=plant.model, actor="setup")
+    score_lot(store, plant.lot, model=plant.model, actor="op.mori")
     _custody(store, plant)
     return plant
 

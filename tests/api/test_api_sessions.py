@@ -37,3 +37,17 @@ def test_csrf_tokens_are_bound_to_their_seed() -> None:
     assert not csrf_valid("other-secret", "session-a", token)
     assert not csrf_valid("secret", None, token)
     assert not csrf_valid("secret", "session-a", None)
+
+
+def test_a_session_counts_as_verified_when_it_signs_in(plant_store: Store) -> None:
+    now = [0.0]
+    gate = SessionGate(plant_store, policy(), recheck_s=30.0, clock=lambda: now[0])
+    session = gate.sign_in("qa.sato", PASSWORD, source="test")
+    gate.store = None  # type: ignore[assignment]  # the first pages do not ask the store again
+    now[0] = 29.0
+    recent = gate.recent_user(session.token)
+    assert recent is not None and recent.username == "qa.sato" and recent.roles == ("qa",)
+    assert gate.user(session.token, source="test") == recent
+    now[0] = 31.0
+    assert gate.recent_user(session.token) is None  # past the interval: ask the store
+    assert gate.recent_user("not-a-token") is None

@@ -14,7 +14,8 @@ from typer.testing import CliRunner, Result
 
 from saisei.cli import app
 from saisei.domain.enums import DonorType, PartyType, QualificationStatus, SubjectType
-from saisei.storage.models import ChainOfIdentity, Collection, Donor, Party, Shipment
+from saisei.storage.models import ChainOfIdentity, Collection, Donor, Party, Shipment, User
+from saisei.storage.repositories.quality import ensure_roles
 from saisei.storage.store import Store
 
 runner = CliRunner()
@@ -84,6 +85,19 @@ def home(tmp_path: Path) -> Path:
             subject_ref="SH-1",
             subject_type=SubjectType.SHIPMENT,
         )
+        # receipt is permission-checked: an operator evaluates, QA acknowledges
+        for username, role in (("op.mori", "operator"), ("qa.sato", "qa"), ("view.abe", "viewer")):
+            user = User(
+                username=username,
+                full_name=username,
+                password_hash="!",
+                active=True,
+                failed_logins=0,
+                password_changed_at=T0,
+                created_at=T0,
+            )
+            user.roles = ensure_roles(uow.session, [role])
+            uow.session.add(user)
     store.close()
     return home
 
@@ -227,12 +241,17 @@ def test_wrong_scan_via_cli_opens_a_deviation(home: Path) -> None:
 
 
 def test_shipments_evaluate_and_acknowledge(home: Path) -> None:
+    refused = _run(home, "shipments", "evaluate", "SH-1", user="view.abe")
+    assert refused.exit_code == 1 and "may not run shipments.evaluate_shipment" in refused.stderr
     evaluated = _ok(_run(home, "shipments", "evaluate", "SH-1", "--json"))
     assert evaluated["status"] == "quarantined"
     assert evaluated["evaluation"]["excursions"][0]["duration_h"] == pytest.approx(0.25)
     text = _run(home, "shipments", "evaluate", "SH-1")
     assert "excursion 1" in text.stdout
-    blank = _run(home, "shipments", "acknowledge", "SH-1", "--excursion", "1", "--comment", " ")
+    ack = ("shipments", "acknowledge", "SH-1", "--excursion", "1", "--comment")
+    operator = _run(home, *ack, "seen")
+    assert operator.exit_code == 1 and "may not run shipments.acknowledge" in operator.stderr
+    blank = _run(home, *ack, " ", user="qa.sato")
     assert blank.exit_code == 1 and "requires a comment" in blank.stderr
     done = _ok(
         _run(
@@ -245,6 +264,7 @@ def test_shipments_evaluate_and_acknowledge(home: Path) -> None:
             "--comment",
             "lid opened at hub",
             "--json",
+            user="qa.sato",
         )
     )
     assert done["status"] == "accepted"

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from saisei.errors import ValidationFailed
-from saisei.ingestion.units import canonical_unit, convert
+from saisei.ingestion import units
+from saisei.ingestion.units import (
+    CANONICAL_UNITS,
+    canonical_unit,
+    canonical_unit_by_pint,
+    convert,
+)
 
 
 @pytest.mark.parametrize(
@@ -44,3 +50,18 @@ def test_unknown_unit_is_named() -> None:
 def test_incompatible_units_are_refused() -> None:
     with pytest.raises(ValidationFailed, match="'h' cannot be converted to 'mL'"):
         convert([1.0], "h", "mL")
+
+
+def test_canonical_units_are_fixed_points_of_pint() -> None:
+    # The shortcut must agree with pint: each listed unit maps to itself through the registry.
+    for unit in sorted(CANONICAL_UNITS):
+        assert canonical_unit_by_pint(unit) == unit
+
+
+def test_canonical_units_need_no_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse() -> None:
+        raise AssertionError("the pint registry was built for a canonical unit")
+
+    monkeypatch.setattr(units, "unit_registry", refuse)
+    assert units.canonical_unit.__wrapped__("degC") == "degC"
+    np.testing.assert_array_equal(convert([37.0, 36.5], "degC", "degC"), [37.0, 36.5])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,8 @@ from opcua_helpers import FAULTS, N_BATCHES, SEED, register_lots, store_series
 
 from saisei.services.monitoring import build_model
 from saisei.simulation import SimulationResult, simulate
+from saisei.storage.models import User
+from saisei.storage.repositories.quality import ensure_roles
 from saisei.storage.store import Store
 
 
@@ -34,6 +37,24 @@ def series(plant: SimulationResult) -> pd.DataFrame:
     return data.assign(lot=data["lot"].astype(str), stage=data["stage"].astype(str))
 
 
+def _add_users(store: Store, users: dict[str, list[str]]) -> None:
+    """Accounts of the people who build and score models here (permission-checked)."""
+    now = datetime.now(UTC)
+    with store.unit_of_work(actor="setup", source="test", reason="test users") as uow:
+        for username, roles in users.items():
+            user = User(
+                username=username,
+                full_name=username,
+                password_hash="!",
+                active=True,
+                failed_logins=0,
+                password_changed_at=now,
+                created_at=now,
+            )
+            user.roles = ensure_roles(uow.session, roles)
+            uow.session.add(user)
+
+
 @pytest.fixture(scope="session")
 def home(
     tmp_path_factory: pytest.TempPathFactory, lots: list[str], series: pd.DataFrame
@@ -43,6 +64,7 @@ def home(
     root = tmp_path_factory.mktemp("home")
     store = Store.open(f"sqlite:///{root / 'saisei.db'}", root / "timeseries")
     store.upgrade()
+    _add_users(store, {"ps.kimura": ["process_scientist"], "op.sato": ["operator"], "qa": ["qa"]})
     register_lots(store, lots)
     for lot in lots[:-1]:
         store_series(store, lot, series[(series["lot"] == lot) & (series["stage"] == "expansion")])

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import timedelta
 
 import pytest
 from quality_helpers import T0, Plant, creds
+from sqlalchemy import select
 
-from saisei.domain.enums import BatchStatus, DonorType, SubjectType
+from saisei.custody.imported import link_imported_chains
+from saisei.domain.enums import (
+    BatchStatus,
+    DonorType,
+    PartyType,
+    QualificationStatus,
+    SubjectType,
+)
 from saisei.errors import Conflict, PermissionDenied, ValidationFailed
 from saisei.quality.coa import certificate_of_analysis
 from saisei.quality.deviations import (
@@ -27,7 +36,14 @@ from saisei.quality.review import batch_audit_trail, review_audit_trail
 from saisei.quality.specs import enter_qc_result, invalidate_qc_result, list_qc_results
 from saisei.quality.users import AuthPolicy, bootstrap_admin, create_user
 from saisei.storage.audit import audit_events
-from saisei.storage.models import Batch, ChainOfIdentity, CustodyEvent, Donor, QCResult
+from saisei.storage.models import (
+    Batch,
+    ChainOfIdentity,
+    CustodyEvent,
+    Donor,
+    Party,
+    QCResult,
+)
 from saisei.storage.repositories import batches as batch_repo
 from saisei.storage.store import Store
 
@@ -52,29 +68,61 @@ def _set_status(store: Store, lot: str, status: BatchStatus) -> None:
         batch_repo.get_batch(uow.session, lot).status = status
 
 
-def _chain(store: Store, lot: str, hashes: list[tuple[str | None, str]]) -> None:
-    """Give the lot a chain of identity with custody events (prev_hash, hash)."""
+#: A valid COI and DINs (shared/docs/domain.md: A999921123456 is ICCBBA ST-001's DIN, check
+#: character 3; G123498654321 is the UK Red Book annex 2 example, another donation).
+COI, DIN, OTHER_DIN = "CHA999925000011", "A999921123456", "G123498654321"
+
+#: An imported chain up to processing start: (event type, party, scanned identity code).
+INBOUND = (
+    ("collection", "HOSP", DIN),
+    ("labelling", "HOSP", DIN),
+    ("packing", "HOSP", DIN),
+    ("hand_over", "COURIER", DIN),
+    ("receipt", "MFG", DIN),
+    ("accessioning", "MFG", DIN),
+    ("processing_start", "MFG", DIN),
+)
+
+
+def _chain(store: Store, lot: str, events: Sequence[tuple[str, str, str]]) -> None:
+    """Give the lot a chain of identity with imported custody events, linked as an import is."""
     with store.unit_of_work(actor="setup", source="test", reason="setup") as uow:
+        parties = {}
+        for code, kind in (
+            ("HOSP", PartyType.COLLECTION_SITE),
+            ("COURIER", PartyType.COURIER),
+            ("MFG", PartyType.MANUFACTURER),
+        ):
+            parties[code] = Party(
+                code=code,
+                name=code,
+                party_type=kind,
+                qualification_status=QualificationStatus.QUALIFIED,
+            )
+        uow.session.add_all(parties.values())
         donor = Donor(code="D-1", donor_type=DonorType.AUTOLOGOUS)
         uow.session.add(donor)
         uow.flush()
-        coi = ChainOfIdentity(coi="&/CHA999926ABC123", donor_id=donor.id)
+        coi = ChainOfIdentity(coi=COI, donor_id=donor.id)
         uow.session.add(coi)
         uow.flush()
         batch_repo.get_batch(uow.session, lot).coi_id = coi.id
-        for i, (prev, own) in enumerate(hashes):
+        for i, (event_type, party, scanned) in enumerate(events):
+            source = i < 6  # the collection until accessioning, the lot after
             uow.session.add(
                 CustodyEvent(
                     coi_id=coi.id,
-                    subject_type=SubjectType.BATCH,
-                    subject_ref=lot,
-                    event_type="receipt" if i else "collection",
+                    subject_type=SubjectType.COLLECTION if source else SubjectType.BATCH,
+                    subject_ref=DIN if source else lot,
+                    event_type=event_type,
+                    party_id=parties[party].id,
                     actor="op",
-                    occurred_at=T0,
-                    prev_hash=prev,
-                    hash=own,
+                    occurred_at=T0 + timedelta(hours=i),
+                    scanned_ids=[scanned],
                 )
             )
+        uow.flush()
+        link_imported_chains(uow.session)
 
 
 def test_full_happy_path_from_first_admin_to_certificate(
@@ -162,8 +210,25 @@ def _custody_deviation(store: Store, plant: Plant, policy: AuthPolicy) -> None:
     review(store, plant, policy)
 
 
-def _broken_chain(store: Store, plant: Plant, policy: AuthPolicy) -> None:
-    _chain(store, plant.lot, [(None, "a" * 64), ("f" * 64, "b" * 64)])
+def _missing_hand_over(store: Store, plant: Plant, policy: AuthPolicy) -> None:
+    _chain(store, plant.lot, [e for e in INBOUND if e[0] != "hand_over"])
+    enter_in_spec(store, plant.analyst)
+    review(store, plant, policy)
+
+
+def _identity_mismatch(store: Store, plant: Plant, policy: AuthPolicy) -> None:
+    _chain(store, plant.lot, [(*e[:2], OTHER_DIN) if e[0] == "receipt" else e for e in INBOUND])
+    enter_in_spec(store, plant.analyst)
+    review(store, plant, policy)
+
+
+def _edited_event(store: Store, plant: Plant, policy: AuthPolicy) -> None:
+    _chain(store, plant.lot, INBOUND)
+    with store.unit_of_work(actor="mallory", source="test", reason="edit") as uow:
+        row = uow.session.scalars(
+            select(CustodyEvent).where(CustodyEvent.event_type == "hand_over")
+        ).one()
+        row.actor = "mallory"
     enter_in_spec(store, plant.analyst)
     review(store, plant, policy)
 
@@ -209,10 +274,21 @@ MISSING: dict[str, tuple[Callable[[Store, Plant, AuthPolicy], None], str, str]] 
         "custody chain",
         r"custody deviation DEV-00001 \(open\) is not closed",
     ),
-    "custody link": (
-        _broken_chain,
+    "custody hand-over": (
+        _missing_hand_over,
         "custody chain",
-        r"custody event \d+ \(receipt\) does not link to event \d+ \(collection\)",
+        rf"chain {COI}: event 4 \(custody\): Custody event 'receipt' is not permitted for chain "
+        rf"{COI} at stage 'packed'",
+    ),
+    "custody identity": (
+        _identity_mismatch,
+        "custody chain",
+        rf"chain {COI}: event 5 \(custody\): Scan mismatch on chain {COI}",
+    ),
+    "custody edit": (
+        _edited_event,
+        "custody chain",
+        rf"chain {COI}: event 4 \(hash\): stored hash [0-9a-f]{{64}} does not match",
     ),
     "custody events": (_no_custody_events, "custody chain", "no custody events recorded"),
     "review": (_no_review, "audit-trail review", "no audit-trail review is recorded"),
@@ -240,7 +316,7 @@ def test_release_fails_naming_each_missing_prerequisite(
 
 
 def test_intact_custody_chain_passes(store: Store, plant: Plant, policy: AuthPolicy) -> None:
-    _chain(store, plant.lot, [(None, "a" * 64), ("a" * 64, "b" * 64), ("b" * 64, "c" * 64)])
+    _chain(store, plant.lot, INBOUND)
     enter_in_spec(store, plant.analyst)
     review(store, plant, policy)
     release(store, plant, policy)

@@ -1,4 +1,5 @@
-"""Authorisation matrix: every quality service operation against every role."""
+"""Authorisation matrix: every permission-checked operation (quality, shipment receipt,
+monitoring) against every role."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from collections.abc import Callable
 import pytest
 from quality_helpers import Plant, add_user, creds
 
+from saisei.domain.enums import BatchStatus
 from saisei.domain.quality_rules import SpecLimits
 from saisei.errors import PermissionDenied, SaiseiError
 from saisei.quality import deviations, disposition, esign, review, specs, users
 from saisei.quality.permissions import OPERATIONS, ROLE_PERMISSIONS, Role, roles_allowed
 from saisei.quality.users import AuthPolicy
-from saisei.services import comparability
+from saisei.services import comparability, monitoring, shipments
+from saisei.storage.repositories import batches as batch_repo
 from saisei.storage.store import Store
 
 Op = Callable[[Store, Plant, AuthPolicy, str, bool], object]
@@ -46,6 +49,12 @@ def _reviewed(store: Store, plant: Plant, policy: AuthPolicy) -> None:
         specs.enter_qc_result(store, plant.analyst, plant.lot, attribute, value=value, unit="%")
     specs.enter_qc_result(store, plant.analyst, plant.lot, "sterility", value_text="no growth")
     review.review_audit_trail(store, plant.lot, creds(plant.qa), policy)
+
+
+def _completed(store: Store, lot: str) -> None:
+    """Set the plant's lot back to ``completed`` (setup), so it can be quarantined."""
+    with store.unit_of_work(actor="setup", source="test", reason="setup") as uow:
+        batch_repo.get_batch(uow.session, lot).status = BatchStatus.COMPLETED
 
 
 PW = "n3w-password!"
@@ -159,9 +168,26 @@ OPERATION_CALLS: dict[str, Op] = {
         _locked_study(s, p, pol),
         _past_the_permission_check(lambda: comparability.run_study(s, a, "CMP-M")),
     ),
+    # the quality plant has no shipment, series or model: a permitted call stops at NotFound
+    "shipments.evaluate_shipment": lambda s, p, pol, a, ok: _past_the_permission_check(
+        lambda: shipments.evaluate_shipment(s, a, "SH-NONE")
+    ),
+    "shipments.acknowledge_excursion": lambda s, p, pol, a, ok: _past_the_permission_check(
+        lambda: shipments.acknowledge_excursion(s, a, "SH-NONE", 1, "lid opened")
+    ),
+    "monitoring.build_model": lambda s, p, pol, a, ok: _past_the_permission_check(
+        lambda: monitoring.build_model(s, name="m", product="MSC", stage="expansion", actor=a)
+    ),
+    "monitoring.score_lot": lambda s, p, pol, a, ok: _past_the_permission_check(
+        lambda: monitoring.score_lot(s, p.lot, model="none", actor=a)
+    ),
     "disposition.reject_batch": lambda s, p, pol, a, ok: (
         ok and _reviewed(s, p, pol),
         disposition.reject_batch(s, p.lot, creds(a), pol, reason="potency trend"),
+    ),
+    "disposition.quarantine_batch": lambda s, p, pol, a, ok: (
+        _completed(s, p.lot),
+        disposition.quarantine_batch(s, a, p.lot, reason="manufacturing complete"),
     ),
 }
 
@@ -181,9 +207,23 @@ def test_key_segregation_of_duties() -> None:
         Role.ADMIN,
         Role.VIEWER,
     }
+    # receipt of cells (domain.md, ISO 21973 receipt checks): QA and the supply-chain
+    # coordinators acknowledge excursions; an operator may evaluate but not acknowledge
+    assert set(roles_allowed("shipments.acknowledge_excursion")) == {
+        Role.QA,
+        Role.COLLECTION_SITE_USER,
+        Role.INTERMEDIARY_USER,
+    }
+    assert Role.OPERATOR in roles_allowed("shipments.evaluate_shipment")
+    assert set(roles_allowed("monitoring.build_model")) == {Role.PROCESS_SCIENTIST, Role.ADMIN}
+    assert set(roles_allowed("monitoring.score_lot")) == {
+        Role.PROCESS_SCIENTIST,
+        Role.OPERATOR,
+        Role.QA,
+    }
 
 
-# The matrix runs on SQLite only (PostgreSQL runs every other quality test): it is 144 cases.
+# The matrix runs on SQLite only (PostgreSQL runs every other quality test): operations x roles.
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("role", list(Role), ids=str)
 @pytest.mark.parametrize("operation", sorted(OPERATION_CALLS))

@@ -167,8 +167,8 @@ def test_diagnose_partitions_equals_diagnose_on_all_rows(
 def test_errors_name_the_problem(client: Client, frame: pd.DataFrame) -> None:
     holed = frame.copy()
     holed.iloc[0, 0] = np.nan
-    data = dd.from_pandas(holed.assign(y1=1.0), npartitions=2)
-    with pytest.raises(ValidationFailed, match="distributed PLS fit needs complete data; 1 value"):
+    data = dd.from_pandas(holed.assign(y1=np.nan), npartitions=2)
+    with pytest.raises(ValidationFailed, match="one observed value in every column of y"):
         fit_pls(data, "y1", n_components=2, client=client)
     with pytest.raises(ValidationFailed, match="needs an explicit 'n_components'"):
         fit_pca(dd.from_pandas(holed, npartitions=2), client=client)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from service_users import add_users
 
 from saisei.services.ingest import import_path
 from saisei.services.monitoring import build_model, score_lot
@@ -32,6 +33,7 @@ def plant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, dic
     store = Store.open(f"sqlite:///{home / 'saisei.db'}", home / "timeseries")
     store.upgrade()
     import_path(store, out, actor="importer")
+    add_users(store, {"ps": ["process_scientist"], "op": ["operator"]})
     yield store, json.loads((out / "truth.json").read_text())
     store.close()
 

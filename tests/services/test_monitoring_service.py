@@ -7,9 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from service_users import add_users
 from sqlalchemy import text
 
-from saisei.errors import IntegrityViolation, NotFound, ValidationFailed
+from saisei.errors import (
+    AuthenticationFailed,
+    IntegrityViolation,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from saisei.services.ingest import import_path
 from saisei.services.monitoring import build_model, list_models, score_lot
 from saisei.services.simulation import simulate_to_folder
@@ -33,6 +40,16 @@ def stocked(
     store = Store.open(f"sqlite:///{home / 'saisei.db'}", home / "timeseries")
     store.upgrade()
     import_path(store, plant, actor="importer")
+    add_users(
+        store,
+        {
+            "ps.kimura": ["process_scientist"],
+            "op.sato": ["operator"],
+            "op": ["operator"],
+            "a": ["process_scientist"],
+            "v": ["viewer"],
+        },
+    )
     yield store, json.loads((plant / "truth.json").read_text())
     store.close()
 
@@ -109,3 +126,21 @@ def test_altered_artefact_is_refused(stocked: tuple[Store, dict[str, object]]) -
         )
     with pytest.raises(IntegrityViolation, match="altered after it was stored"):
         score_lot(store, _lots(store)[0], model="tampered", actor="a")
+
+
+def test_building_and_scoring_need_their_permissions(
+    stocked: tuple[Store, dict[str, object]],
+) -> None:
+    store, _ = stocked
+    with pytest.raises(PermissionDenied, match=r"'op' .* may not run monitoring.build_model"):
+        build_model(store, name="p", product="MSC", stage="expansion", actor="op", n_components=1)
+    with pytest.raises(AuthenticationFailed, match="No user 'nobody' is known"):
+        build_model(store, name="p", product="MSC", stage="expansion", actor="nobody")
+    build_model(store, name="p", product="MSC", stage="expansion", actor="a", n_components=1)
+    lot = _lots(store)[0]
+    with pytest.raises(PermissionDenied, match=r"'v' .* may not run monitoring.score_lot"):
+        score_lot(store, lot, model="p", actor="v")
+    # the unattended actor of live acquisition scores without an account, and builds nothing
+    assert score_lot(store, lot, model="p", actor="system").model == "p"
+    with pytest.raises(AuthenticationFailed, match="No user 'system' is known"):
+        build_model(store, name="p", product="MSC", stage="expansion", actor="system")

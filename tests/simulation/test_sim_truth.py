@@ -90,3 +90,26 @@ def test_default_programme_has_the_demo_shape() -> None:
     assert result.truth["process_changes"][0]["from_batch"] == 100
     assert len(result.truth["faults"]) >= 5
     assert batches["lot"].is_unique
+    # the newest three lots of each product await disposition (docs/simulator.md)
+    held = result.truth["awaiting_disposition"]
+    for product, lots in held.items():
+        newest = batches[batches["lot"].str.startswith(product.upper())].tail(3)
+        assert list(newest["lot"]) == lots
+    quarantined = batches[batches["status"] == "quarantine"]
+    assert sorted(quarantined["lot"]) == sorted(lot for lots in held.values() for lot in lots)
+    custody = result.tables["custody_events"]
+    held_cois = set(quarantined["coi"].dropna())
+    decided = {"qc_disposition", "release", "shipment_to_clinic", "receipt_at_clinic"}
+    assert not (custody["coi"].isin(held_cois) & custody["event_type"].isin(decided)).any()
+    shipments = result.tables["shipments"]
+    assert not shipments["subject_ref"].isin(quarantined["lot"]).any()
+    # the decided lots keep their QC disposition, with its outcome
+    dispositions = custody[custody["event_type"] == "qc_disposition"]
+    assert set(dispositions["qc_disposition"]) == {"approved", "rejected"}
+    # the custody fault: the newest MSC lot's chain has one hand-over fewer than the others
+    (fault,) = result.truth["custody_faults"]
+    assert fault["lot"] == held["msc"][-1]
+    hand_overs = custody[custody["event_type"] == "hand_over"].groupby("coi").size()
+    msc_cois = batches.loc[batches["product_type"] == "MSC", "coi"]
+    assert hand_overs[fault["coi"]] == 1
+    assert (hand_overs[msc_cois[msc_cois != fault["coi"]]] == 2).all()

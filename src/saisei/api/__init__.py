@@ -9,6 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from saisei.api.routers import (
+    admin,
+    analysis,
     audit,
     auth,
     batches,
@@ -42,6 +44,8 @@ def create_api_router() -> APIRouter:
         spc,
         comparability,
         users,
+        analysis,
+        admin,
     ):
         router.include_router(module.router)
     return router

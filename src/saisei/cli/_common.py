@@ -73,3 +73,27 @@ def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     for row in rows:
         table.add_row(*["" if v is None else str(v) for v in row])
     Console(soft_wrap=True).print(table)
+
+
+CLUSTER_OPTION = typer.Option(
+    None, "--cluster", help="Scheduler address of a running Dask cluster, e.g. tcp://HOST:8786."
+)
+WORKERS_OPTION = typer.Option(
+    None, "--workers", help="Start a local Dask cluster with N worker processes instead."
+)
+
+
+@contextmanager
+def dask_client(cluster: str | None, workers: int | None) -> Iterator[Any]:
+    """A Dask client for ``--cluster``/``--workers``, or None when neither is given.
+
+    Dask is imported only when a cluster is asked for (``saisei.scale``), so the other
+    commands start without it.
+    """
+    if cluster is None and workers is None:
+        yield None
+        return
+    from saisei.scale import connect
+
+    with connect(cluster, workers) as client:
+        yield client

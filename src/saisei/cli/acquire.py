@@ -31,6 +31,12 @@ def _print(result: AcquisitionResult) -> None:
             f"{alarm.limit:.3g}; top variables {', '.join(alarm.top_variables) or '-'}"
             + (f"; deviation {alarm.deviation}" if alarm.deviation else "")
         )
+    if result.prediction is not None:
+        p = result.prediction
+        typer.echo(
+            f"  predicted {p.attribute} at the end of the batch: {p.value:.4g} "
+            f"(model {p.model} v{p.version}, data to t = {p.data_until_h:g} h)"
+        )
     for note in result.notes:
         typer.echo(f"  note: {note}", err=True)
 
@@ -54,6 +60,11 @@ def acquire_command(
     ),
     model: str | None = typer.Option(
         None, "--model", help="Monitoring model to score the lot with after each flush."
+    ),
+    quality_model: str | None = typer.Option(
+        None,
+        "--quality-model",
+        help="Quality model whose end-of-batch prediction is updated after each flush.",
     ),
     webhook: str | None = typer.Option(
         None, "--webhook", help="POST each new alarm as JSON to this URL."
@@ -99,6 +110,7 @@ def acquire_command(
             flush_seconds=flush_seconds,
             duration_s=duration_s,
             model=model,
+            quality_model=quality_model,
             notifier=notifier,
             open_deviation=open_deviation,
             password=password,

@@ -12,9 +12,14 @@ from saisei.cli._common import (
     print_table,
     settings_from,
 )
+from saisei.cli.users import REASON_OPTION, USER_OPTION, sign_in
+from saisei.quality.disposition import quarantine_batch
 from saisei.services.batches import list_batches, show_batch
 
-app = typer.Typer(help="Batches (lots): list them and show one.", no_args_is_help=True)
+app = typer.Typer(
+    help="Batches (lots): list them, show one, put a completed one into quarantine.",
+    no_args_is_help=True,
+)
 
 
 @app.command("list")
@@ -88,3 +93,23 @@ def show(
             columns = list(rows[0])
             print_table(title, columns, [[row[c] for c in columns] for row in rows])
     typer.echo(f"  time-series segments: {detail.timeseries_segments}")
+
+
+@app.command("quarantine")
+@handle_errors
+def quarantine_command(
+    ctx: typer.Context,
+    lot: str = typer.Argument(..., help="Lot number of a completed lot."),
+    reason: str | None = REASON_OPTION,
+    user: str | None = USER_OPTION,
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Put a completed lot into quarantine to await QA disposition (QA; --reason required)."""
+    settings = settings_from(ctx)
+    with open_store(settings) as store:
+        actor = sign_in(store, settings, user)
+        view = quarantine_batch(store, actor, lot, reason=reason, source="cli")
+    if json_output:
+        print_json(view.to_dict())
+        return
+    typer.echo(f"Lot {lot}: {view.status}")

@@ -7,7 +7,15 @@ import os
 from pathlib import Path
 
 import typer
-from rich.progress import Progress
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from saisei.cli._common import (
     JSON_OPTION,
@@ -19,7 +27,7 @@ from saisei.cli._common import (
 )
 from saisei.errors import ValidationFailed
 from saisei.services.export import export_store
-from saisei.services.ingest import ImportReport, import_path
+from saisei.services.ingest import ImportProgress, ImportReport, import_path
 
 
 def _actor(actor: str | None) -> str:
@@ -41,6 +49,34 @@ def _print_report(report: ImportReport) -> None:
         )
         for error in report.errors[:50]:
             typer.echo(f"  - {error}", err=True)
+
+
+def _row_progress(bar: Progress) -> ImportProgress:
+    """A bar per table, advanced with the rows imported (time series: segment by segment)."""
+    reading = bar.add_task("reading and validating", total=None)
+    tasks: dict[str, TaskID] = {}
+
+    def update(table: str, rows_done: int, rows_total: int) -> None:
+        if not tasks:
+            bar.remove_task(reading)
+        if table not in tasks:
+            tasks[table] = bar.add_task(table, total=rows_total)
+        bar.update(tasks[table], completed=rows_done, total=rows_total)
+
+    return update
+
+
+def _progress_bar(disable: bool) -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TimeElapsedColumn(),
+        transient=True,
+        disable=disable,
+    )
 
 
 @handle_errors
@@ -67,8 +103,7 @@ def import_command(
     same content again changes nothing; changed values need --reason.
     """
     settings = settings_from(ctx)
-    with open_store(settings) as store, Progress(transient=True, disable=json_output) as bar:
-        task = bar.add_task("importing", total=None)
+    with open_store(settings) as store, _progress_bar(json_output) as bar:
         try:
             report = import_path(
                 store,
@@ -77,7 +112,7 @@ def import_command(
                 reason=reason,
                 timezone=timezone,
                 quarantine=quarantine,
-                progress=lambda table, n: bar.update(task, advance=n, description=table),
+                progress=_row_progress(bar),
             )
         except ValidationFailed as exc:
             if json_output:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import typer
 
 from saisei.cli._common import (
+    CLUSTER_OPTION,
     JSON_OPTION,
+    WORKERS_OPTION,
+    dask_client,
     handle_errors,
     open_store,
     print_json,
@@ -59,14 +62,23 @@ def design_space_command(
         None, "--measurement-sd", help="Known assay SD, ATTRIBUTE=SD in the stored unit (repeat)."
     ),
     actor: str | None = typer.Option(None, "--actor", help="User id for the audit trail."),
+    cluster: str | None = CLUSTER_OPTION,
+    workers: int | None = WORKERS_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Fit the design space (Peterson 2008) of attributes on set-points and store it.
 
     Prints the operable box (largest range set where P(all in spec) >= reliability) and the
-    proven acceptable range of each parameter with the others at target.
+    proven acceptable range of each parameter with the others at target. With --workers N or
+    --cluster tcp://HOST:8786 the Monte Carlo probability over the grid runs on Dask (same
+    result).
     """
-    with open_store(settings_from(ctx)) as store:
+    with open_store(settings_from(ctx)) as store, dask_client(cluster, workers) as client:
+        mapper = None
+        if client is not None:
+            from saisei.scale import client_map
+
+            mapper = client_map(client)
         view = build_design_space(
             store,
             attributes=_split(attributes),
@@ -79,6 +91,7 @@ def design_space_command(
             terms=terms,
             measurement_sd=_sds(measurement_sd) or None,
             actor=_actor(actor),
+            mapper=mapper,
         )
     if json_output:
         print_json(view.to_dict())

@@ -8,7 +8,9 @@ import typer
 from rich.progress import Progress
 
 from saisei.cli._common import JSON_OPTION, handle_errors, open_store, print_json, settings_from
-from saisei.services.demo import run_demo
+from saisei.cli.serve import HOST_OPTION, PORT_OPTION, run_server
+from saisei.cli.users import policy_from
+from saisei.services.demo import DemoLogin, DemoSummary, ensure_demo_login, run_demo
 from saisei.services.home import HomeSummary, initialise_home
 
 
@@ -45,6 +47,11 @@ def demo(
     ctx: typer.Context,
     home: Path = typer.Option(Path("demo-home"), "--home", help="Folder of the demo home."),
     seed: int = typer.Option(20261128, "--seed", help="Seed of the simulated programme."),
+    serve: bool = typer.Option(
+        False, "--serve", help="Then serve it: print the address and a demo login, and serve."
+    ),
+    host: str = HOST_OPTION,
+    port: int = PORT_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Simulate a demonstration plant and import it into a demo home.
@@ -52,6 +59,9 @@ def demo(
     Three hospitals and an intermediary supply a manufacturer: about 150 MSC batches (with a
     medium change at batch 100), 40 CAR-T and 20 AAV lots, with a few faults and transport
     excursions, imported through the normal importer. Run again, it only summarises the home.
+    With --serve it then creates the demo account (once; administrator and QA, its password
+    kept in the home's demo-login.txt), prints the address and the login, and serves the
+    pages and the API until interrupted.
     """
     settings = settings_from(ctx, home=home)
     with open_store(settings) as store, Progress(transient=True, disable=json_output) as bar:
@@ -62,9 +72,32 @@ def demo(
             seed=seed,
             progress=lambda stage, done: bar.update(task, completed=done, description=stage),
         )
+        login = ensure_demo_login(store, settings.home, policy_from(settings)) if serve else None
+    url = f"http://{host}:{port}/"
     if json_output:
-        print_json(result.to_dict())
-        return
+        document = result.to_dict()
+        if login is not None:
+            document["serve"] = {"url": url, "login": login.to_dict()}
+        print_json(document)
+    else:
+        _print_demo(result, settings.home)
+        if login is not None:
+            _print_login(url, login)
+    if serve:
+        run_server(settings, host, port)
+
+
+def _print_login(url: str, login: DemoLogin) -> None:
+    typer.echo(f"Open {url}")
+    if login.username is None:
+        typer.echo(f"Sign in: {login.note}.")
+    else:
+        typer.echo(f"Sign in as {login.username} with password {login.password or '(unknown)'}")
+        if login.password is None:
+            typer.echo(f"  ({login.note})")
+
+
+def _print_demo(result: DemoSummary, home: Path) -> None:
     if result.imported is not None:
         typer.echo(
             f"Simulated programme written to {result.exchange_folder} and imported in "
@@ -72,7 +105,7 @@ def demo(
         )
     _print_summary(result.home)
     typer.echo(
-        f"Next: 'saisei --home {settings.home} batches list', "
-        f"'saisei --home {settings.home} spc chart viability --product MSC', "
-        f"'saisei --home {settings.home} audit verify'."
+        f"Next: 'saisei --home {home} batches list', "
+        f"'saisei --home {home} spc chart viability --product MSC', "
+        f"'saisei --home {home} audit verify'."
     )

@@ -5,7 +5,10 @@ from __future__ import annotations
 import typer
 
 from saisei.cli._common import (
+    CLUSTER_OPTION,
     JSON_OPTION,
+    WORKERS_OPTION,
+    dask_client,
     handle_errors,
     open_store,
     print_json,
@@ -38,10 +41,21 @@ def build(
     ),
     alpha: float = typer.Option(0.01, "--alpha", help="False-alarm rate of the limits."),
     actor: str | None = typer.Option(None, "--actor", help="User id for the audit trail."),
+    cluster: str | None = CLUSTER_OPTION,
+    workers: int | None = WORKERS_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
-    """Fit a batch evolution model on reference lots and store it as a new version."""
-    with open_store(settings_from(ctx)) as store:
+    """Fit a batch evolution model on reference lots and store it as a new version.
+
+    With --workers N or --cluster tcp://HOST:8786 the model is trained on Dask
+    (saisei.scale.fit_batch_evolution): the same model, from sums over groups of lots.
+    """
+    with open_store(settings_from(ctx)) as store, dask_client(cluster, workers) as client:
+        trainer = None
+        if client is not None:
+            from saisei.scale import batch_evolution_trainer
+
+            trainer = batch_evolution_trainer(client)
         summary = build_model(
             store,
             name=name,
@@ -52,6 +66,7 @@ def build(
             variables=variables or None,
             n_components=n_components,
             alpha=alpha,
+            trainer=trainer,
         )
     if json_output:
         print_json(summary.to_dict())

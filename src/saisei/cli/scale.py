@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from saisei.cli._common import JSON_OPTION, handle_errors, print_json
+from saisei.cli._common import (
+    CLUSTER_OPTION,
+    JSON_OPTION,
+    WORKERS_OPTION,
+    handle_errors,
+    print_json,
+)
 from saisei.scale import ClusterInfo, cluster_info, connect
 
 app = typer.Typer(help="Fleet scale on Dask: inspect the cluster.", no_args_is_help=True)
-
-CLUSTER_OPTION = typer.Option(
-    None, "--cluster", help="Scheduler address of a running Dask cluster, e.g. tcp://HOST:8786."
-)
-WORKERS_OPTION = typer.Option(
-    None, "--workers", help="Start a local Dask cluster with N worker processes instead."
-)
 
 
 def _print(info: ClusterInfo) -> None:

@@ -10,6 +10,7 @@ from saisei.cli._common import JSON_OPTION, handle_errors, open_store, print_jso
 from saisei.cli.custody import ACTOR_OPTION, actor_of, parse_moment
 from saisei.custody import shipments
 from saisei.custody.shipments import ShipmentEvaluation
+from saisei.services import shipments as receipt
 
 app = typer.Typer(
     help="Shipments: register, evaluate logger data, acknowledge excursions.",
@@ -91,10 +92,11 @@ def evaluate(
     user: str | None = ACTOR_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
-    """Evaluate the shipment's logger readings and store the receipt decision."""
+    """Evaluate the shipment's logger readings and store the receipt decision (QA, operators,
+    collection-site and intermediary users)."""
     table = shipments.load_specs(specs)
     with open_store(settings_from(ctx)) as store:
-        result = shipments.evaluate_shipment(store, actor_of(user), code, specs=table, source="cli")
+        result = receipt.evaluate_shipment(store, actor_of(user), code, specs=table, source="cli")
     _print(result, json_output)
 
 
@@ -108,9 +110,10 @@ def acknowledge(
     user: str | None = ACTOR_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
-    """Acknowledge one excursion with a comment; the receipt is decided again."""
+    """Acknowledge one excursion with a comment; the receipt is decided again (QA,
+    collection-site and intermediary users)."""
     with open_store(settings_from(ctx)) as store:
-        result = shipments.acknowledge_shipment_excursion(
+        result = receipt.acknowledge_excursion(
             store, actor_of(user), code, excursion, comment, source="cli"
         )
     _print(result, json_output)

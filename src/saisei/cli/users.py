@@ -39,6 +39,10 @@ def policy_from(settings: Settings) -> users.AuthPolicy:
         lockout_threshold=settings.lockout_threshold,
         password_max_age_days=settings.password_max_age_days,
         session_timeout_min=settings.session_timeout_min,
+        password_history=settings.password_history,
+        argon2_time_cost=settings.argon2_time_cost,
+        argon2_memory_kib=settings.argon2_memory_kib,
+        argon2_parallelism=settings.argon2_parallelism,
     )
 
 

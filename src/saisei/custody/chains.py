@@ -6,10 +6,12 @@ machine, and the shipments of its collections and lots with their stored transpo
 evaluations. :func:`verify_chains` checks every stored chain's hash links with
 :func:`saisei.domain.custody.verify_chain`.
 
-Imported chains (``saisei import`` stores custody events without hash links) are reported as
-``unlinked``: their rows carry no ``seq``/``hash`` and cannot be verified. They do not fail
-verification unless ``strict`` is set. A row without a link inside a hash-linked chain is a
-row added outside saisei, and the chain is ``broken``.
+Imported chains are hash-linked by the import (:mod:`saisei.custody.imported`) and verify like
+recorded ones: an imported chain with a missing hand-over or a scan of another chain's identity
+is ``broken``. A chain whose imported rows could not be read as custody events stays
+``unlinked`` (no ``seq``/``hash``); it does not fail verification unless ``strict`` is set. A
+row without a link inside a hash-linked chain is a row added outside saisei, and the chain is
+``broken``.
 """
 
 from __future__ import annotations
@@ -17,10 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from saisei.custody import _records
 from saisei.domain.audit import jsonable
-from saisei.domain.custody import ChainProblem
 from saisei.domain.identity import ChainOfIdentityId, parse_identity_code
+from saisei.storage.custody_records import assess_chain
 from saisei.storage.models import ChainOfIdentity, CustodyEvent, Party, Shipment
 from saisei.storage.repositories import custody as repo
 from saisei.storage.store import Store
@@ -144,33 +145,17 @@ class ChainView:
         return out
 
 
-def _problem_text(problem: ChainProblem) -> str:
-    return f"event {problem.seq} ({problem.kind.value}): {problem.message}"
-
-
 def _check(
     chain: ChainOfIdentity, rows: list[CustodyEvent], parties: dict[int, Party]
 ) -> tuple[ChainCheck, str, str | None]:
     """Verification, replayed stage and hold of one chain."""
-    linked = [r for r in rows if r.seq is not None and r.hash is not None]
-    unlinked = [r for r in rows if r.seq is None or r.hash is None]
-    if not linked:
-        check = ChainCheck(chain.coi, "unlinked", len(rows), 0, ())
-        return check, "unknown", None
-    problems = [
-        f"row id {r.id} ({r.event_type} at {r.occurred_at.isoformat()}) is not hash-linked: "
-        "it was added to a recorded chain outside saisei"
-        for r in unlinked
-    ]
-    verification, unreadable = _records.verify_rows(chain, linked, parties)
-    if unreadable is not None or verification is None:
-        problems.insert(0, _problem_text(unreadable) if unreadable else "unreadable event")
-        return ChainCheck(chain.coi, "broken", len(rows), len(linked), tuple(problems)), "", None
-    problems[:0] = [_problem_text(p) for p in verification.problems]
-    status = "broken" if problems else "intact"
-    state = verification.state
-    check = ChainCheck(chain.coi, status, len(rows), len(linked), tuple(problems))
-    return check, state.stage.value, state.blocked_by
+    assessed = assess_chain(chain, rows, parties)
+    check = ChainCheck(
+        chain.coi, assessed.status, assessed.events, assessed.linked_events, assessed.problems
+    )
+    if assessed.state is None:
+        return check, "unknown" if assessed.status == "unlinked" else "", None
+    return check, assessed.state.stage.value, assessed.state.blocked_by
 
 
 def _event_dict(row: CustodyEvent, parties: dict[int, Party]) -> dict[str, Any]:

@@ -21,7 +21,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from saisei.custody import _records
 from saisei.domain.audit import jsonable
 from saisei.domain.custody import (
     GENESIS_HASH,
@@ -43,6 +42,7 @@ from saisei.domain.custody import (
 from saisei.domain.enums import DeviationSeverity, DeviationStatus, SubjectType
 from saisei.domain.identity import validate_coi
 from saisei.errors import CustodyBreak, IntegrityViolation
+from saisei.storage import custody_records as _records
 from saisei.storage.models import ChainOfIdentity, Deviation, Party
 from saisei.storage.models import CustodyEvent as CustodyEventRow
 from saisei.storage.repositories import custody as repo

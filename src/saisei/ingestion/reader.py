@@ -1,18 +1,25 @@
 """Reading exchange files: CSV, Parquet and XLSX sheets, named by table.
 
 Readers keep values as they are in the file (strings for CSV and XLSX) so that validation can
-report the exact value and row of every problem; nothing is coerced silently.
+report the exact value and row of every problem; nothing is coerced silently. CSV files are
+parsed by Arrow (every column as text), with pandas as the reference for files Arrow reads
+differently.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from saisei.errors import FieldError, ValidationFailed
 from saisei.ingestion.schemas import SCHEMAS
@@ -84,12 +91,42 @@ def _read_csv(path: Path, table: str) -> RawTable:
                 )
             ],
         ) from None
-    from io import StringIO
-
-    frame = pd.read_csv(
-        StringIO(text), dtype=str, keep_default_na=False, na_values=[], skip_blank_lines=True
-    )
+    frame = _arrow_csv(data.removeprefix(codecs.BOM_UTF8), text)
+    if frame is None:
+        frame = pd.read_csv(
+            StringIO(text), dtype=str, keep_default_na=False, na_values=[], skip_blank_lines=True
+        )
     return _headers(RawTable(table, path.name, frame, {}))
+
+
+def _arrow_csv(data: bytes, text: str) -> pd.DataFrame | None:
+    """Every cell as the text in the file, parsed by Arrow; None where pandas must decide.
+
+    Arrow parses many times faster than pandas. Files it reads differently (a repeated or
+    missing header name, rows with too many fields, an empty file) go to pandas, whose
+    handling of them is the reference.
+    """
+    try:
+        header = next(csv.reader(StringIO(text[: text.find("\n") + 1 or len(text)])))
+    except (StopIteration, csv.Error):
+        return None
+    if not header or len(set(header)) != len(header) or any(not h for h in header):
+        return None
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(data),
+            convert_options=pacsv.ConvertOptions(
+                # large_string is the storage of pandas' str dtype: no copy to pandas.
+                column_types=dict.fromkeys(header, pa.large_string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.column_names != header or any(f.type != pa.large_string() for f in table.schema):
+        return None
+    return table.to_pandas()
 
 
 def _read_parquet(path: Path, table: str) -> RawTable:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from saisei.domain.custody import QcDisposition
 from saisei.domain.enums import (
     BatchStatus,
     DeviationSeverity,
@@ -400,6 +401,12 @@ SCHEMAS: dict[str, TableSchema] = {
                 Column("actor", "str", True, "User id of who acted."),
                 Column("occurred_at", "datetime", True, _TS),
                 Column("scanned_ids", "list", description="Identifiers scanned, `;`-separated."),
+                Column(
+                    "qc_disposition",
+                    "enum",
+                    description="QC disposition, at `qc_disposition` events only.",
+                    choices=_choices(QcDisposition),
+                ),
             ),
         ),
         TableSchema(

@@ -2,21 +2,25 @@
 
 The registry is built on first use (never at import) and extended with the count units of
 cell and gene therapy: ``cell``, ``vg`` (vector genomes), ``TU`` (transducing units), ``EU``
-(endotoxin units) and ``IU``.
+(endotoxin units) and ``IU``. Building it takes most of a second, so a unit that is already
+canonical (``degC``, ``h``, ``mL``, ...) is recognised without it: an import whose values
+are all in canonical units never builds the registry.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pint
+
+if TYPE_CHECKING:
+    import pint
 
 from saisei.errors import ValidationFailed
 
-__all__ = ["canonical_unit", "convert", "parse_unit", "unit_registry"]
+__all__ = ["CANONICAL_UNITS", "canonical_unit", "convert", "parse_unit", "unit_registry"]
 
 _EXTRA_UNITS = (
     "cell = [cell_count] = cells",
@@ -49,10 +53,15 @@ _CANONICAL = {
     "[length] ** 3 / [time]": "mL/min",
 }
 
+#: Units that are their own canonical unit (pint agrees; ``tests/ingestion/test_units.py``).
+CANONICAL_UNITS = frozenset({*_CANONICAL.values(), "rpm", "percent", "deg", "1"})
+
 
 @lru_cache(maxsize=1)
 def unit_registry() -> pint.UnitRegistry:
     """The saisei unit registry (built once, on first use)."""
+    import pint  # imported here: importing pint alone takes most of a second
+
     registry: pint.UnitRegistry = pint.UnitRegistry(autoconvert_offset_to_baseunit=False)
     for definition in _EXTRA_UNITS:
         registry.define(definition)
@@ -75,6 +84,8 @@ def parse_unit(text: str) -> tuple[float, Any]:
     ValidationFailed
         When pint does not know the unit.
     """
+    import pint
+
     registry = unit_registry()
     cleaned = _clean(text)
     try:
@@ -101,8 +112,16 @@ def canonical_unit(text: str) -> str:
     """The canonical unit for values given in ``text``.
 
     Rotational speed stays in rpm and dimensionless ratios keep their unit (``percent``,
-    ``1``); quantities without a canonical unit keep theirs.
+    ``1``); quantities without a canonical unit keep theirs. A unit of
+    :data:`CANONICAL_UNITS` is returned as it is, without building the registry.
     """
+    if text in CANONICAL_UNITS:
+        return text
+    return canonical_unit_by_pint(text)
+
+
+def canonical_unit_by_pint(text: str) -> str:
+    """:func:`canonical_unit` computed through the pint registry (no shortcut)."""
     _, unit = parse_unit(text)
     name = str(unit)
     if "revolution" in name:
@@ -125,6 +144,10 @@ def convert(values: Any, from_unit: str, to_unit: str) -> np.ndarray:
     ValidationFailed
         When the units measure different quantities.
     """
+    if from_unit == to_unit:
+        return np.array(values, dtype="float64")
+    import pint
+
     registry = unit_registry()
     scale, source = parse_unit(from_unit)
     target_scale, target = parse_unit(to_unit)

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from saisei.domain.identity_din import din_problems
 from saisei.errors import FieldError, ValidationFailed
@@ -16,7 +18,7 @@ from saisei.ingestion.reader import RawTable
 from saisei.ingestion.schemas import SCHEMAS, Column, TableSchema
 from saisei.ingestion.units import canonical_unit, convert
 
-__all__ = ["ValidatedTable", "validate_table"]
+__all__ = ["ValidatedTable", "group_codes", "stable_order", "validate_table"]
 
 _MAX_ERRORS_PER_RULE = 200
 _ZONE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
@@ -60,6 +62,15 @@ class ValidatedTable:
     bad: np.ndarray
     reasons: dict[int, str] = field(default_factory=dict)
     errors: list[FieldError] = field(default_factory=list)
+    #: Integer code of each row's value and number of distinct values, per text column
+    #: (computed while validating, reused to group rows into series and segments).
+    factors: dict[str, tuple[np.ndarray, int]] = field(default_factory=dict, repr=False)
+    #: Columns of the schema the file does not have (all values missing in :attr:`frame`).
+    absent: set[str] = field(default_factory=set)
+
+    def codes(self, columns: list[str]) -> np.ndarray:
+        """:func:`group_codes` of ``columns`` of :attr:`frame`, one integer per row."""
+        return group_codes(self.frame, columns, self.factors)
 
     @property
     def schema(self) -> TableSchema:
@@ -115,6 +126,79 @@ def _missing(values: pd.Series, words: set[str] = _NAN_WORDS) -> np.ndarray:
     return np.asarray(values.isna(), dtype=bool)
 
 
+def _text_factors(
+    result: ValidatedTable, column: Column, values: pd.Series, words: set[str]
+) -> pd.Series | None:
+    """A text column checked once per distinct value, or None to check it row by row.
+
+    Lot, stage, variable and unit columns of a long table hold a few distinct values in a
+    million rows. When no value is missing or needs stripping, the column is returned as it
+    is, its codes are kept in ``result.factors`` and an enum column's choices are checked;
+    otherwise (blanks, padding, missing values) None is returned and the caller works row
+    by row, naming every row.
+    """
+    if not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow":
+        return None
+    chunked = values.array.__arrow_array__()
+    if chunked.null_count:
+        return None
+    # Arrow's dictionary encoding is several times faster than pandas' factorize here.
+    encoded = pc.dictionary_encode(chunked).unify_dictionaries()
+    if encoded.num_chunks == 0:
+        return None
+    distinct = pd.Series(encoded.chunk(0).dictionary.to_pylist(), dtype=values.dtype)
+    stripped = distinct.str.strip()
+    blank = np.asarray((stripped == "") | distinct.isin(words), dtype=bool)
+    if blank.any() or not stripped.equals(distinct):
+        return None
+    codes = np.concatenate(
+        [np.asarray(c.indices.to_numpy(), dtype=np.int64) for c in encoded.chunks]
+    )
+    result.factors[column.name] = (codes, len(distinct))
+    if column.kind == "enum":
+        unknown = ~np.asarray(distinct.isin(column.choices), dtype=bool)
+        result.flag(
+            unknown[codes], column.name, f"must be one of {', '.join(column.choices)}", values
+        )
+    return values
+
+
+def _arrow_numbers(values: pd.Series, words: set[str]) -> tuple[pd.Series, np.ndarray] | None:
+    """Numbers and missing mask of a text column, in Arrow; None if some value fails to parse.
+
+    The same rules as :func:`_missing` and :func:`_numbers` (blank after stripping, or a
+    spelling of no value, is missing); a column with any other problem returns None, and
+    the row-by-row path then names every bad value.
+    """
+    if not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow":
+        return None
+    chunked = values.array.__arrow_array__()
+    stripped = pc.utf8_trim_whitespace(chunked)
+    blank = pc.or_(pc.equal(stripped, ""), pc.is_in(chunked, value_set=pa.array(sorted(words))))
+    missing_arrow = pc.fill_null(blank, True)
+    try:
+        parsed = pc.cast(
+            pc.if_else(missing_arrow, pa.scalar(None, pa.string()), stripped), pa.float64()
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    missing = np.asarray(missing_arrow.to_numpy(zero_copy_only=False), dtype=bool)
+    numbers = np.asarray(parsed.to_numpy(zero_copy_only=False), dtype="float64")
+    return pd.Series(numbers, index=values.index), missing
+
+
+def _cast_numbers(text: pd.Series, missing: np.ndarray) -> pd.Series | None:
+    """Numbers parsed by Arrow, or None if some value does not parse (then pandas reports)."""
+    array = pa.array(text, type=pa.string(), from_pandas=True)
+    if missing.any():
+        array = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), array)
+    try:
+        parsed = pc.cast(array, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return pd.Series(parsed.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
+
+
 def _numbers(
     result: ValidatedTable, column: Column, values: pd.Series, missing: np.ndarray
 ) -> pd.Series:
@@ -122,7 +206,12 @@ def _numbers(
         numbers = values.astype("float64")
     else:
         text = _text(values).str.strip()
-        numbers = pd.to_numeric(text.where(~missing), errors="coerce").astype("float64")
+        cast = _cast_numbers(text, missing)
+        numbers = (
+            cast
+            if cast is not None
+            else pd.to_numeric(text.where(~missing), errors="coerce").astype("float64")
+        )
         unparsed = ~missing & np.asarray(numbers.isna(), dtype=bool)
         if unparsed.any():
             comma = unparsed & np.asarray(text.str.match(_COMMA_DECIMAL).fillna(False), dtype=bool)
@@ -225,11 +314,20 @@ def _column(
     result: ValidatedTable, raw: RawTable, column: Column, timezone: str | None
 ) -> pd.Series:
     values = raw.frame[column.name]
-    missing = _missing(values, _NAN_WORDS if column.kind in _NUMERIC_OR_TIME else _TEXT_NAN_WORDS)
+    words = _NAN_WORDS if column.kind in _NUMERIC_OR_TIME else _TEXT_NAN_WORDS
+    if column.kind in ("str", "enum") and column.name != "din":
+        factored = _text_factors(result, column, values, words)
+        if factored is not None:
+            return factored
+    fast = _arrow_numbers(values, words) if column.kind in ("float", "int") else None
+    missing = fast[1] if fast is not None else _missing(values, words)
     if column.required:
         result.flag(missing, column.name, "required value is missing", values)
     if column.kind in ("float", "int"):
-        numbers = _numbers(result, column, values, missing)
+        numbers = _numbers(result, column, values, missing) if fast is None else fast[0]
+        if column.kind == "int" and fast is not None:
+            fractional = ~missing & np.asarray(numbers.notna() & (numbers % 1 != 0), dtype=bool)
+            result.flag(fractional, column.name, "must be a whole number", values)
         numbers = _header_unit(result, column, raw.header_units.get(column.name), numbers)
         _ranges(result, column, numbers, values)
         return numbers
@@ -276,18 +374,20 @@ def _row_units(result: ValidatedTable, frame: pd.DataFrame) -> None:
         return
     units = frame["unit"]
     for unit in units.dropna().unique():
-        mask = np.asarray(units == unit, dtype=bool)
         try:
             target = canonical_unit(str(unit))
             if target == unit:
                 continue
+            # One vectorised conversion per distinct unit.
+            mask = np.asarray(units == unit, dtype=bool)
             frame.loc[mask, value_column] = convert(
                 frame.loc[mask, value_column].to_numpy(), str(unit), target
             )
             frame.loc[mask, "unit"] = target
+            result.factors.pop("unit", None)  # the codes of the old spellings no longer hold
         except ValidationFailed:
             result.flag(
-                mask,
+                np.asarray(units == unit, dtype=bool),
                 "unit",
                 f"unknown unit {unit!r}; use a unit such as degC, h, mL, "
                 "cell/mL, rpm, percent, mmol/L",
@@ -295,21 +395,103 @@ def _row_units(result: ValidatedTable, frame: pd.DataFrame) -> None:
             )
 
 
-def _series_codes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """One integer per distinct combination of ``columns`` (computed once per table)."""
-    return np.asarray(frame.groupby(columns, sort=False, dropna=False).ngroup(), dtype=np.int64)
+def group_codes(
+    frame: pd.DataFrame,
+    columns: list[str],
+    factors: dict[str, tuple[np.ndarray, int]] | None = None,
+) -> np.ndarray:
+    """One integer per distinct combination of ``columns``, numbered in order of appearance.
+
+    The same numbering as ``frame.groupby(columns, sort=False, dropna=False).ngroup()``, but
+    each column is factorised on its own (a hash of its values, fast on Arrow strings; or
+    taken from ``factors``, column -> (codes, number of distinct values)) and the integer
+    codes are combined, instead of grouping on tuples of strings.
+    """
+    factors = factors or {}
+    codes = np.zeros(len(frame), dtype=np.int64)
+    size = 1
+    for column in columns:
+        if column in factors:
+            own, count = factors[column]
+        else:
+            own, uniques = pd.factorize(frame[column], use_na_sentinel=False)
+            count = len(uniques)
+        count = max(count, 1)
+        if size * count >= 2**62:  # renumber before the combined codes could overflow
+            codes, distinct = pd.factorize(codes)
+            size = len(distinct)
+        codes = codes * count + np.asarray(own, dtype=np.int64)
+        size *= count
+    if codes.size and bool(np.all(codes[1:] >= codes[:-1])):
+        # Rows grouped and in order (the usual file): number the runs, no hashing needed.
+        return np.concatenate([[0], np.cumsum(codes[1:] != codes[:-1])]).astype(np.int64)
+    renumbered, _ = pd.factorize(codes)
+    return np.asarray(renumbered, dtype=np.int64)
 
 
-def _duplicates(result: ValidatedTable, frame: pd.DataFrame, codes: np.ndarray | None) -> None:
+def stable_order(codes: np.ndarray) -> np.ndarray:
+    """``np.argsort(codes, kind="stable")``, without sorting when already in order.
+
+    Files usually hold each series as one block, so their codes (numbered in order of
+    appearance) never decrease and the order is the file's.
+    """
+    if codes.size < 2 or bool(np.all(codes[1:] >= codes[:-1])):
+        return np.arange(codes.size)
+    return np.argsort(codes, kind="stable")
+
+
+@dataclass(frozen=True)
+class _SeriesOrder:
+    """Rows of a series table sorted by series, file order kept within each series."""
+
+    order: np.ndarray
+    values: np.ndarray  # time of each row, in that order
+    same: np.ndarray  # row i + 1 is of the same series as row i (in that order)
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, codes: np.ndarray, time: str) -> _SeriesOrder:
+        order = stable_order(codes)
+        sorted_codes = codes[order]
+        values = frame[time].to_numpy()[order]
+        return cls(order, values, sorted_codes[1:] == sorted_codes[:-1])
+
+    def backwards(self) -> np.ndarray:
+        """Mask over the sorted rows (from the second): earlier time than the row before."""
+        with np.errstate(invalid="ignore"):
+            return self.same & (self.values[1:] < self.values[:-1])
+
+    def repeated(self, n: int) -> np.ndarray | None:
+        """Rows whose (series, time) an earlier row has; None unless time never goes back.
+
+        With times non-decreasing within each series, equal times are neighbours in this
+        order, so one comparison with the previous row finds every repeat (the later rows,
+        as ``duplicated(keep="first")``; missing times count as equal, as in pandas).
+        """
+        if self.values.dtype.kind not in "fiuM" or self.backwards().any():
+            return None
+        before, after = self.values[:-1], self.values[1:]
+        equal = (after == before) | (pd.isna(after) & pd.isna(before))
+        repeated = np.zeros(n, dtype=bool)
+        repeated[self.order[1:][self.same & equal]] = True
+        return repeated
+
+
+def _duplicates(
+    result: ValidatedTable,
+    frame: pd.DataFrame,
+    codes: np.ndarray | None,
+    series: _SeriesOrder | None,
+) -> None:
     key = [k for k in result.schema.key if k in frame]
     if not key:
         return
-    if codes is not None:
+    duplicated = series.repeated(len(frame)) if series is not None else None
+    if duplicated is None and codes is not None:
         # Series tables: the key is (series, time), so compare two numeric columns.
         time = result.schema.ordered_by[-1]
         probe = pd.DataFrame({"series": codes, "time": frame[time].to_numpy()})
         duplicated = np.asarray(probe.duplicated(keep="first"), dtype=bool)
-    else:
+    elif duplicated is None:
         duplicated = np.asarray(frame[key].duplicated(keep="first"), dtype=bool)
     if duplicated.any():
         shown = pd.Series(None, index=frame.index, dtype=object)
@@ -323,17 +505,12 @@ def _duplicates(result: ValidatedTable, frame: pd.DataFrame, codes: np.ndarray |
         )
 
 
-def _time_order(result: ValidatedTable, frame: pd.DataFrame, codes: np.ndarray) -> None:
+def _time_order(result: ValidatedTable, frame: pd.DataFrame, series: _SeriesOrder) -> None:
     *groups, time = result.schema.ordered_by
-    values = frame[time].to_numpy()
     # Stable sort by series keeps file order within each series; compare each row with the
     # previous row of the same series.
-    order = np.argsort(codes, kind="stable")
-    same = codes[order][1:] == codes[order][:-1]
-    with np.errstate(invalid="ignore"):
-        earlier = values[order][1:] < values[order][:-1]
     backwards = np.zeros(len(frame), dtype=bool)
-    backwards[order[1:][same & earlier]] = True
+    backwards[series.order[1:][series.backwards()]] = True
     result.flag(
         backwards,
         time,
@@ -404,6 +581,7 @@ def validate_table(raw: RawTable, *, timezone: str | None = None) -> ValidatedTa
             frame[column.name] = _column(result, raw, column, timezone)
         else:
             frame[column.name] = None
+            result.absent.add(column.name)
     if schema.extra_prefix:
         for name in raw.frame.columns:
             if str(name).startswith(schema.extra_prefix):
@@ -413,10 +591,13 @@ def validate_table(raw: RawTable, *, timezone: str | None = None) -> ValidatedTa
     _row_units(result, frame)
     order = schema.ordered_by
     codes = (
-        _series_codes(frame, list(order[:-1])) if order and all(c in frame for c in order) else None
+        group_codes(frame, list(order[:-1]), result.factors)
+        if order and all(c in frame for c in order)
+        else None
     )
-    _duplicates(result, frame, codes)
-    if codes is not None:
-        _time_order(result, frame, codes)
+    series = _SeriesOrder.of(frame, codes, order[-1]) if codes is not None else None
+    _duplicates(result, frame, codes, series)
+    if series is not None:
+        _time_order(result, frame, series)
     result.frame = frame.reset_index(drop=True)
     return result

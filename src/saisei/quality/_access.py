@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from saisei.errors import AuthenticationFailed, ValidationFailed
-from saisei.quality.permissions import check_permission
+from saisei.quality.permissions import SYSTEM_ACTOR, SYSTEM_OPERATIONS, check_permission
 from saisei.storage.models import User
 from saisei.storage.repositories import quality as repo
 
-__all__ = ["authorize", "role_names", "usable_user", "utc_now"]
+__all__ = ["authorize", "authorize_or_system", "role_names", "usable_user", "utc_now"]
 
 
 def utc_now(now: datetime | None = None) -> datetime:
@@ -57,3 +57,17 @@ def authorize(session: repo.Session, username: str, operation: str) -> User:
     user = usable_user(repo.find_user(session, username), username)
     check_permission(username, role_names(user), operation)
     return user
+
+
+def authorize_or_system(session: repo.Session, username: str, operation: str) -> User | None:
+    """As :func:`authorize`, but the unattended ``system`` actor may run the operations of
+    :data:`~saisei.quality.permissions.SYSTEM_OPERATIONS` without an account (returns None).
+
+    Raises
+    ------
+    AuthenticationFailed, PermissionDenied
+        As :func:`authorize`, for every other actor or operation.
+    """
+    if username == SYSTEM_ACTOR and operation in SYSTEM_OPERATIONS:
+        return None
+    return authorize(session, username, operation)

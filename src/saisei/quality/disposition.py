@@ -4,7 +4,8 @@ Release needs, all at once (each missing one is named in :class:`ReleaseBlocked`
 
 1. the lot in ``quarantine`` (status machine :mod:`saisei.domain.batch`);
 2. every release specification of its process met by a valid result, and every valid
-   out-of-specification result with its deviation closed;
+   out-of-specification result with its deviation closed (an imported result, stored without
+   an outcome, is judged against its release specification here);
 3. no other deviation of the lot left open;
 4. an intact custody chain (:func:`saisei.quality.custody_check.custody_problems`);
 5. a current, signed audit-trail review (:mod:`saisei.quality.review`);
@@ -13,6 +14,9 @@ Release needs, all at once (each missing one is named in :class:`ReleaseBlocked`
 Rejection needs the lot in quarantine, the current audit-trail review, a reason and the QA
 e-signature (meaning ``approval``): failed QC or a broken custody chain are reasons to reject,
 so they cannot be prerequisites of it.
+
+A completed lot is put into quarantine (awaiting disposition) with :func:`quarantine_batch`
+(``batches.dispose``, a reason, audited).
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ from typing import Any
 
 from saisei.domain.batch import check_transition
 from saisei.domain.enums import BatchStatus, DeviationStatus, SignatureMeaning
-from saisei.domain.quality_rules import SpecOutcome, require_reason
-from saisei.errors import Conflict
+from saisei.domain.quality_rules import SpecLimits, SpecOutcome, evaluate, require_reason
+from saisei.errors import Conflict, ValidationFailed
+from saisei.ingestion.units import convert
 from saisei.quality._access import authorize, utc_now
 from saisei.quality.custody_check import custody_problems
 from saisei.quality.esign import (
@@ -39,7 +44,7 @@ from saisei.quality.records import batch_content
 from saisei.quality.review import review_problem
 from saisei.quality.specs import limits_of
 from saisei.quality.users import AuthPolicy
-from saisei.storage.models import Batch
+from saisei.storage.models import Batch, QCResult
 from saisei.storage.repositories import batches as batch_repo
 from saisei.storage.repositories import quality as repo
 from saisei.storage.store import Store
@@ -50,6 +55,7 @@ __all__ = [
     "Readiness",
     "ReleaseBlocked",
     "disposition_of",
+    "quarantine_batch",
     "reject_batch",
     "release_batch",
     "release_readiness",
@@ -134,12 +140,35 @@ def _status(batch: Batch) -> Prerequisite:
     )
 
 
+def _outcome(result: QCResult, specs: dict[str, tuple[SpecLimits, str]]) -> str | None:
+    """The stored outcome, or for an imported (never judged) release result its judgement now.
+
+    The importer stores values in canonical units; the value is converted to the attribute's
+    unit (the unit of its specification) first.
+    """
+    if result.outcome is not None or result.purpose != "release":
+        return result.outcome
+    if result.attribute not in specs:
+        return None
+    limits, unit = specs[result.attribute]
+    value = result.value
+    try:
+        if value is not None and result.unit and unit and result.unit != unit:
+            value = float(convert([value], result.unit, unit)[0])
+        return evaluate(limits, value, result.value_text).outcome.value
+    except ValidationFailed:
+        # no conversion to the specification's unit, or a text result for a numeric limit
+        return SpecOutcome.OOS.value
+
+
 def _qc(session: repo.Session, batch: Batch) -> Prerequisite:
     results = repo.valid_results(repo.qc_results_of_batch(session, batch.id))
     problems: list[str] = []
+    specs: dict[str, tuple[SpecLimits, str]] = {}
     if batch.process_id is not None:
         tested = {r.attribute for r in results if r.purpose == "release"}
         for attribute, spec in repo.process_specifications(session, batch.process_id, "release"):
+            specs[attribute.name] = (limits_of(spec), attribute.unit)
             if attribute.name not in tested:
                 problems.append(
                     f"no valid release result for {attribute.name!r} "
@@ -152,7 +181,7 @@ def _qc(session: repo.Session, batch: Batch) -> Prerequisite:
                 (deviation.number, deviation.status)
             )
     for result in results:
-        if result.outcome != SpecOutcome.OOS.value:
+        if _outcome(result, specs) != SpecOutcome.OOS.value:
             continue
         shown = result.value_text if result.value is None else f"{result.value:g}"
         what = f"QC result {result.id} ({result.attribute} = {shown} {result.unit or ''})".replace(
@@ -337,3 +366,35 @@ def disposition_of(store: Store, lot: str) -> DispositionView:
     """A lot's status and its disposition signatures, each checked against the record now."""
     with store.reader() as session:
         return _disposition(session, batch_repo.get_batch(session, lot))
+
+
+def quarantine_batch(
+    store: Store, actor: str, lot: str, *, reason: str | None, source: str = "app"
+) -> DispositionView:
+    """Put a completed lot into quarantine to await QA disposition (needs ``batches.dispose``).
+
+    Raises
+    ------
+    ValidationFailed
+        Without a reason.
+    PermissionDenied
+        When ``actor`` lacks ``batches.dispose`` (QA).
+    Conflict
+        When the lot is not ``completed`` (the batch life cycle permits quarantine only then).
+    """
+    why = require_reason(reason, f"quarantine lot {lot!r}")
+    with store.unit_of_work(actor=actor, source=source, reason=why) as uow:
+        authorize(uow.session, actor, "disposition.quarantine_batch")
+        batch = batch_repo.get_batch(uow.session, lot)
+        check_transition(lot, batch.status, BatchStatus.QUARANTINE)
+        old = batch.status
+        batch.status = BatchStatus.QUARANTINE
+        uow.record(
+            "batch",
+            "quarantine",
+            entity_id=str(batch.id),
+            old={"status": old.value},
+            new={"lot": lot, "status": BatchStatus.QUARANTINE.value},
+        )
+        uow.flush()
+        return _disposition(uow.session, batch)

@@ -16,6 +16,8 @@ from saisei.errors import PermissionDenied, ValidationFailed
 __all__ = [
     "OPERATIONS",
     "ROLE_PERMISSIONS",
+    "SYSTEM_ACTOR",
+    "SYSTEM_OPERATIONS",
     "Permission",
     "Role",
     "check_permission",
@@ -55,15 +57,22 @@ class Permission(StrEnum):
     DISPOSE_BATCH = "batches.dispose"
     DEFINE_COMPARABILITY = "comparability.define"
     APPROVE_COMPARABILITY = "comparability.approve"
+    EVALUATE_SHIPMENT = "shipments.evaluate"
+    ACKNOWLEDGE_EXCURSION = "shipments.acknowledge"
+    BUILD_MONITORING_MODEL = "monitoring.build"
+    SCORE_BATCH = "monitoring.score"
 
 
 _P = Permission
 
-#: Role -> permissions. Administrators manage accounts only (segregation of duties: they
-#: neither enter data nor sign); QA owns specifications, reviews and disposition.
+#: Role -> permissions. Administrators manage accounts and system configuration such as
+#: monitoring models (segregation of duties: they neither enter data nor sign); QA owns
+#: specifications, reviews and disposition. Receipt of shipments (evaluation, excursion
+#: acknowledgement with a comment) belongs to QA and the supply-chain coordinators of the
+#: collection sites and intermediaries; operators evaluate what they receive.
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
     {
-        Role.ADMIN: frozenset({_P.MANAGE_USERS}),
+        Role.ADMIN: frozenset({_P.MANAGE_USERS, _P.BUILD_MONITORING_MODEL}),
         Role.QA: frozenset(
             {
                 _P.MANAGE_SPECS,
@@ -78,12 +87,17 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 _P.DISPOSE_BATCH,
                 _P.DEFINE_COMPARABILITY,
                 _P.APPROVE_COMPARABILITY,
+                _P.EVALUATE_SHIPMENT,
+                _P.ACKNOWLEDGE_EXCURSION,
+                _P.SCORE_BATCH,
             }
         ),
         Role.QC_ANALYST: frozenset(
             {_P.ENTER_QC, _P.SIGN_RECORD, _P.RECORD_DEVIATION, _P.INVESTIGATE_DEVIATION}
         ),
-        Role.OPERATOR: frozenset({_P.SIGN_RECORD, _P.RECORD_DEVIATION}),
+        Role.OPERATOR: frozenset(
+            {_P.SIGN_RECORD, _P.RECORD_DEVIATION, _P.EVALUATE_SHIPMENT, _P.SCORE_BATCH}
+        ),
         Role.PROCESS_SCIENTIST: frozenset(
             {
                 _P.SIGN_RECORD,
@@ -91,15 +105,22 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 _P.INVESTIGATE_DEVIATION,
                 _P.RECORD_CAPA,
                 _P.DEFINE_COMPARABILITY,
+                _P.BUILD_MONITORING_MODEL,
+                _P.SCORE_BATCH,
             }
         ),
         Role.VIEWER: frozenset(),
-        Role.COLLECTION_SITE_USER: frozenset({_P.RECORD_DEVIATION}),
-        Role.INTERMEDIARY_USER: frozenset({_P.RECORD_DEVIATION}),
+        Role.COLLECTION_SITE_USER: frozenset(
+            {_P.RECORD_DEVIATION, _P.EVALUATE_SHIPMENT, _P.ACKNOWLEDGE_EXCURSION}
+        ),
+        Role.INTERMEDIARY_USER: frozenset(
+            {_P.RECORD_DEVIATION, _P.EVALUATE_SHIPMENT, _P.ACKNOWLEDGE_EXCURSION}
+        ),
     }
 )
 
-#: Every write operation of the quality services and the permission it needs.
+#: Every write operation of the quality, shipment and monitoring services and the permission
+#: it needs.
 OPERATIONS: Mapping[str, Permission] = MappingProxyType(
     {
         "users.create_user": _P.MANAGE_USERS,
@@ -120,12 +141,22 @@ OPERATIONS: Mapping[str, Permission] = MappingProxyType(
         "review.review_audit_trail": _P.REVIEW_AUDIT_TRAIL,
         "disposition.release_batch": _P.DISPOSE_BATCH,
         "disposition.reject_batch": _P.DISPOSE_BATCH,
+        "disposition.quarantine_batch": _P.DISPOSE_BATCH,
         "comparability.edit_plan": _P.DEFINE_COMPARABILITY,
         "comparability.run_study": _P.DEFINE_COMPARABILITY,
         "comparability.lock_plan": _P.APPROVE_COMPARABILITY,
         "comparability.amend_plan": _P.APPROVE_COMPARABILITY,
+        "shipments.evaluate_shipment": _P.EVALUATE_SHIPMENT,
+        "shipments.acknowledge_excursion": _P.ACKNOWLEDGE_EXCURSION,
+        "monitoring.build_model": _P.BUILD_MONITORING_MODEL,
+        "monitoring.score_lot": _P.SCORE_BATCH,
     }
 )
+
+#: The actor of unattended changes (the audit trail's ``system``), and the operations it may
+#: run without a user account: scoring a running lot during live acquisition.
+SYSTEM_ACTOR = "system"
+SYSTEM_OPERATIONS: frozenset[str] = frozenset({"monitoring.score_lot"})
 
 
 def parse_roles(names: Iterable[str]) -> list[Role]:

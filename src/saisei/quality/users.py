@@ -29,8 +29,8 @@ from saisei.errors import (
     ValidationFailed,
 )
 from saisei.quality._access import authorize, role_names, usable_user, utc_now
-from saisei.quality.permissions import Role, parse_roles
-from saisei.storage.models import User, UserSession
+from saisei.quality.permissions import SYSTEM_ACTOR, Role, parse_roles
+from saisei.storage.models import PasswordHistory, User, UserSession
 from saisei.storage.repositories import quality as repo
 from saisei.storage.store import Store
 
@@ -69,7 +69,11 @@ class AuthPolicy:
     session_timeout_min : int
         Minutes of inactivity that end a continuous session.
     argon2_time_cost, argon2_memory_kib, argon2_parallelism : int
-        argon2id parameters for new hashes (RFC 9106 low-memory profile by default).
+        argon2id parameters for new hashes (RFC 9106 section 4, second recommended option:
+        t=3, 64 MiB, p=4, by default); existing hashes are verified with their own parameters.
+    password_history : int
+        How many of the user's last passwords (the current one included) may not be chosen
+        again; 0 turns the check off (default 5).
     """
 
     lockout_threshold: int = 5
@@ -78,6 +82,7 @@ class AuthPolicy:
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 4
+    password_history: int = 5
 
     def __post_init__(self) -> None:
         if self.lockout_threshold < 1:
@@ -87,6 +92,11 @@ class AuthPolicy:
         if self.session_timeout_min < 1:
             raise ValidationFailed(
                 f"The session timeout must be at least 1 minute. Got {self.session_timeout_min}."
+            )
+        if self.password_history < 0:
+            raise ValidationFailed(
+                "The password history must be 0 (off) or more passwords. "
+                f"Got {self.password_history}."
             )
         if self.password_max_age_days < 0:
             raise ValidationFailed(
@@ -183,6 +193,10 @@ def _validate_username(username: str) -> str:
     if not cleaned or len(cleaned) > 64 or any(c.isspace() for c in cleaned):
         raise ValidationFailed(
             f"A user id must be 1-64 characters without spaces. Got {username!r}."
+        )
+    if cleaned == SYSTEM_ACTOR:
+        raise ValidationFailed(
+            f"The user id {SYSTEM_ACTOR!r} is reserved for unattended changes; choose another."
         )
     return cleaned
 
@@ -537,6 +551,42 @@ def unlock_user(
         return _view(user)
 
 
+def _matches(policy: AuthPolicy, stored_hash: str, password: str) -> bool:
+    """True when ``password`` is the one ``stored_hash`` was made from."""
+    try:
+        return policy.hasher().verify(stored_hash, password)
+    except (VerifyMismatchError, InvalidHashError, VerificationError):
+        return False
+
+
+def _replace_password(
+    session: repo.Session, user: User, new_password: str, policy: AuthPolicy, now: datetime
+) -> None:
+    """Set a new password, refusing one of the last ``policy.password_history`` passwords.
+
+    The current hash moves to the password history. Refusing recent passwords is common policy
+    (NIST SP 800-53 Rev. 4 IA-5(1)(e)); docs/quality.md relates it to Annex 11 and Part 11.
+    """
+    if policy.password_history > 0:
+        recent = [
+            *([user.password_hash] if user.password_hash else []),
+            *repo.previous_password_hashes(session, user.id, policy.password_history - 1),
+        ]
+        for stored in recent[: policy.password_history]:
+            if _matches(policy, stored, new_password):
+                raise ValidationFailed(
+                    f"The new password of {user.username!r} was one of its last "
+                    f"{policy.password_history} passwords; choose a password not used before "
+                    "(setting SAISEI_PASSWORD_HISTORY)."
+                )
+    if user.password_hash:
+        session.add(
+            PasswordHistory(user_id=user.id, password_hash=user.password_hash, replaced_at=now)
+        )
+    user.password_hash = policy.hasher().hash(new_password)
+    user.password_changed_at = now
+
+
 def reset_password(
     store: Store,
     actor: str,
@@ -554,8 +604,7 @@ def reset_password(
     with store.unit_of_work(actor=actor, source=source, reason=why) as uow:
         authorize(uow.session, actor, "users.reset_password")
         user = repo.get_user(uow.session, username)
-        user.password_hash = policy.hasher().hash(new_password)
-        user.password_changed_at = utc_now(now)
+        _replace_password(uow.session, user, new_password, policy, utc_now(now))
         return _view(user)
 
 
@@ -579,8 +628,7 @@ def change_password(
         raise ValidationFailed("The new password must differ from the old one.")
     with store.unit_of_work(actor=username, source=source, reason="password changed") as uow:
         user = repo.get_user(uow.session, username)
-        user.password_hash = policy.hasher().hash(new_password)
-        user.password_changed_at = moment
+        _replace_password(uow.session, user, new_password, policy, moment)
         return _view(user)
 
 

@@ -35,6 +35,7 @@ from ._common import (
     spe_moments,
 )
 from ._moments import cross_products_about
+from ._plsmissing import nipals_missing, residual_sums
 
 __all__ = ["fit_pls"]
 
@@ -89,6 +90,80 @@ def _residual_ss(
     return out
 
 
+def _component_bound(model: PLSMonitor, n: int, k: int) -> int:
+    if model.n_components is None:
+        return max(min(MAX_AUTO_COMPONENTS, k, n - 2), 1)
+    a_max = int(model.n_components)
+    if a_max > min(n, k):
+        raise ValidationFailed(
+            f"The 'n_components' parameter of PLSMonitor must be at most "
+            f"min(n_samples, n_features) = {min(n, k)}. Got {a_max} instead; lower it."
+        )
+    return a_max
+
+
+def _fit_missing(
+    model: PLSMonitor,
+    blocks: RowBlocks,
+    scaling: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    n: int,
+    k: int,
+    a_max: int,
+    client: Client | None,
+) -> None:
+    """NIPALS over the observed cells, as ``PLSMonitor.fit`` on data with missing values."""
+    result = nipals_missing(
+        blocks, scaling, n, a_max, model.cv_folds, float(model.tol), int(model.max_iter), client
+    )
+    model.q2_ = model.q2_cum_ = None
+    if result.press is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q2 = 1.0 - result.press / result.fitted_ss[:-1]
+        a = count_from_q2(q2) if model.n_components is None else a_max
+        model.q2_, model.q2_cum_ = q2, cumulative_q2(q2)
+    else:
+        a = a_max if model.n_components is not None else 1
+    W, P, Q, R = result.W[:, :a], result.P[:, :a], result.C[:, :a], result.R[:, :a]
+    _, x_scale, y_centre, y_scale = scaling
+    model.n_components_ = a
+    model._n_features_out = a
+    model.n_iter_ = max(result.n_iter, 1)
+    model._orthonormal = False
+    model.x_weights_, model.x_loadings_, model.y_loadings_, model.x_rotations_ = W, P, Q, R
+    model.x_scores_ = model.y_scores_ = None  # type: ignore[assignment]
+    model._rotation, model._xloadings = R, P
+    model.coef_ = ((R @ Q.T) * y_scale).T / x_scale
+    model.intercept_ = y_centre.copy()
+    tt = result.tt[:a]
+    explained_x = tt * np.einsum("ka,ka->a", P, P)
+    explained_y = tt * np.einsum("ma,ma->a", Q, Q)
+    model.r2x_ = explained_x / result.ssx if result.ssx > 0 else np.zeros(a)
+    model.r2y_ = explained_y / result.ssy if result.ssy > 0 else np.zeros(a)
+    model.r2x_cum_, model.r2y_cum_ = np.cumsum(model.r2x_), np.cumsum(model.r2y_)
+    model.vip_ = _vip(W, explained_y)
+    EtE, pairs, XtX, n_spe, spe_mean, spe_m2 = residual_sums(blocks, scaling, result, a, client)
+    dof = max(n - 1, 1)
+    score_variances = tt / dof
+    if np.all(pairs == n):  # X complete (only Y has missing values)
+        residual_eigenvalues = np.clip(np.linalg.eigvalsh(EtE)[::-1], 0.0, None) / dof
+        cov = XtX / dof
+    else:
+        resid_cov = EtE / np.maximum(pairs - 1.0, 1.0)
+        residual_eigenvalues = np.clip(np.linalg.eigvalsh(resid_cov)[::-1], 0.0, None)
+        cov = (P * score_variances) @ P.T + resid_cov
+    finish_limits(
+        model,
+        n=n,
+        k=k,
+        a=a,
+        score_variances=score_variances,
+        residual_eigenvalues=residual_eigenvalues,
+        residual_ss=float(spe_mean * n_spe),
+        cov=cov,
+        spe_mean_var=(n_spe, spe_mean, spe_m2),
+    )
+
+
 def fit_pls(
     data: Any,
     y_columns: str | Sequence[str],
@@ -132,11 +207,10 @@ def fit_pls(
     mom = gather_moments(blocks, folds, client)
     k = len(x_names)
     require_rows(mom.n, k, "PLSMonitor")
-    if mom.n_missing:
+    if (mom.col_n[k:] == 0).any():
         raise ValidationFailed(
-            f"The distributed PLS fit needs complete data; {mom.n_missing} value(s) are "
-            "missing. Drop or impute those rows, or fit PLSMonitor (NIPALS with missing "
-            "values) on one machine."
+            "PLSMonitor needs at least one observed value in every column of y; a column "
+            "is entirely missing (NaN). Drop that response or supply its values."
         )
     x_blocks = RowBlocks(blocks.blocks, x_names, k)
     labels = set_features(model, x_blocks)
@@ -147,6 +221,10 @@ def fit_pls(
     model.mean_, model.scale_ = x_centre, x_scale
     model.y_mean_, model.y_scale_ = y_centre, y_scale
     model._predict_1d = isinstance(y_columns, str)
+    if mom.n_missing:
+        a_max = _component_bound(model, n, k)
+        _fit_missing(model, blocks, (x_centre, x_scale, y_centre, y_scale), n, k, a_max, client)
+        return model
     centre = np.concatenate([x_centre, y_centre])
     scale = np.concatenate([x_scale, y_scale])
     fold_S = [

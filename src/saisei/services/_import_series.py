@@ -1,20 +1,39 @@
-"""Importing time series and shipment logger readings as Parquet segments."""
+"""Importing time series and shipment logger readings as Parquet segments.
+
+The valid rows of a table become one Arrow table, ordered by segment (lot and stage, or
+shipment) once; each segment is a slice of it. The manifest rows of every subject of the
+table are read in one query, and a segment whose bytes hash to a stored segment's SHA-256 is
+unchanged without reading the stored file back. The files of one import are flushed to disk
+together before the commit (:class:`~saisei.storage.timeseries.SegmentBatch`).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from saisei.domain.enums import SubjectType
 from saisei.errors import FieldError
-from saisei.ingestion.validate import ValidatedTable
+from saisei.ingestion.validate import ValidatedTable, group_codes, stable_order
 from saisei.storage.exchange import Resolver
 from saisei.storage.models import TimeSeriesSegment
 from saisei.storage.repositories.exchange import shipment_codes
 from saisei.storage.store import Store
+from saisei.storage.timeseries import (
+    EncodedSegment,
+    SegmentBatch,
+    encode_segment,
+    segment_table,
+)
 from saisei.storage.types import Session
 
 if TYPE_CHECKING:
@@ -23,6 +42,11 @@ if TYPE_CHECKING:
 #: Logger columns stored as variables, with their canonical units.
 LOGGER_VARIABLES = {"temperature": "degC", "shock": "g0", "tilt": "deg"}
 _COMPARED = ["variable", "t", "value", "unit"]
+#: Subjects per manifest query (SQLite allows a limited number of bound parameters).
+_SUBJECTS_PER_QUERY = 500
+
+#: ``progress(rows_done, rows_total)`` of one table.
+RowProgress = Callable[[int, int], None]
 
 
 def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
@@ -32,6 +56,27 @@ def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
     out["t"] = out["t"].astype("float64")
     out["value"] = out["value"].astype("float64")
     return out.sort_values(["variable", "t"], kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """The rows of one segment: subject, stage, Arrow rows, positions in the table."""
+
+    subject: str
+    stage: str | None
+    rows: pa.Table
+    positions: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Long:
+    """Valid rows in long form: position in the validated table and segment code of each."""
+
+    frame: pd.DataFrame
+    positions: np.ndarray
+    codes: np.ndarray
+    subject: str
+    stage: str | None
 
 
 class SeriesImporter:
@@ -45,46 +90,72 @@ class SeriesImporter:
     def __init__(self, store: Store, *, reason: str | None) -> None:
         self.store = store
         self.reason = reason
-        self.written: list[Path] = []
+        self.batch = SegmentBatch(store.timeseries.root)
         self.corrections_without_reason: list[FieldError] = []
 
     def discard_written(self) -> None:
         """Remove segment files written by an import that did not commit."""
-        for path in self.written:
-            path.unlink(missing_ok=True)
-        self.written.clear()
+        self.batch.discard()
+
+    def sync(self) -> None:
+        """Flush the written segment files to disk; run before the manifest rows commit."""
+        self.batch.sync()
 
     def run(
-        self, session: Session, resolver: Resolver, table: ValidatedTable, report: TableReport
+        self,
+        session: Session,
+        resolver: Resolver,
+        table: ValidatedTable,
+        report: TableReport,
+        progress: RowProgress | None = None,
     ) -> None:
         """Import the valid rows of a ``timeseries`` or ``shipment_logs`` table."""
-        frame = table.frame
-        valid = frame[~table.bad]
         if table.table == "timeseries":
-            groups = valid.groupby(["lot", "stage"], sort=False)
-            subject_type, ref_kind, ref_column = SubjectType.BATCH, "batch", "lot"
+            long = self._timeseries_long(table)
+            subject_type, ref_kind = SubjectType.BATCH, "batch"
         else:
-            valid = self._logger_long(valid)
-            groups = valid.groupby(["shipment"], sort=False)
-            subject_type, ref_kind, ref_column = SubjectType.SHIPMENT, "shipment", "shipment"
+            long = self._logger_long(table)
+            subject_type, ref_kind = SubjectType.SHIPMENT, "shipment"
         known = set(resolver.codes("batch")) if ref_kind == "batch" else shipment_codes(session)
-        for key, group in groups:
-            subject = str(key[0])
-            stage = str(key[1]) if table.table == "timeseries" else None
-            if subject not in known:
-                mask = np.zeros(len(frame), dtype=bool)
-                mask[_positions(group)] = True
-                table.flag(
-                    mask,
-                    ref_column,
-                    f"names unknown {ref_kind} {subject!r}; import it first",
-                    frame[ref_column],
-                )
-                continue
-            self._segment(session, table, group, subject, stage, subject_type, report)
+        total = len(long.frame)
+        done = 0
+        pieces = list(self._pieces(long))
+        manifest = self._manifest(session, subject_type, {p.subject for p in pieces} & known)
+        # Encoding (zstd) releases the GIL: segments are encoded in parallel, in order.
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            encodings = pool.map(encode_segment, [p.rows for p in pieces if p.subject in known])
+            for piece in pieces:
+                if piece.subject not in known:
+                    mask = np.zeros(len(table.frame), dtype=bool)
+                    mask[np.unique(piece.positions)] = True
+                    table.flag(
+                        mask,
+                        long.subject,
+                        f"names unknown {ref_kind} {piece.subject!r}; import it first",
+                        table.frame[long.subject],
+                    )
+                else:
+                    current = manifest.get((piece.subject, piece.stage), [])
+                    self._segment(
+                        session, table, piece, next(encodings), current, subject_type, report
+                    )
+                done += piece.rows.num_rows
+                if progress is not None:
+                    progress(done, total)
 
     @staticmethod
-    def _logger_long(valid: pd.DataFrame) -> pd.DataFrame:
+    def _timeseries_long(table: ValidatedTable) -> _Long:
+        frame = table.frame
+        positions = np.flatnonzero(~table.bad)
+        valid = frame if positions.size == len(frame) else frame.iloc[positions]
+        columns = ["lot", "stage", "variable", "t", "value", "unit", "timestamp"]
+        codes = table.codes(["lot", "stage"])[positions]
+        given = [c for c in columns if c in valid and c not in table.absent]
+        return _Long(valid[given], positions, codes, "lot", "stage")
+
+    @staticmethod
+    def _logger_long(table: ValidatedTable) -> _Long:
+        valid = table.valid_frame()
         parts = []
         for shipment, group in valid.groupby("shipment", sort=False):
             start = group["timestamp"].min()
@@ -105,45 +176,88 @@ class SeriesImporter:
                             }
                         )
                     )
-        if not parts:
-            return pd.DataFrame(
-                columns=["shipment", "variable", "t", "value", "unit", "timestamp", "_position"]
+        columns = ["shipment", "variable", "t", "value", "unit", "timestamp", "_position"]
+        frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+        positions = frame["_position"].to_numpy(dtype=np.int64)
+        codes = group_codes(frame, ["shipment"])
+        return _Long(frame.drop(columns="_position"), positions, codes, "shipment", None)
+
+    @staticmethod
+    def _pieces(long: _Long) -> Iterator[_Piece]:
+        """The rows of each segment, in order of first appearance in the file."""
+        frame = long.frame
+        if frame.empty:
+            return
+        codes = long.codes
+        order = stable_order(codes)
+        in_order = bool(np.all(order[1:] > order[:-1]))
+        rows = segment_table(
+            frame,
+            subject=frame[long.subject].astype(str),
+            stage=frame[long.stage] if long.stage else None,
+        )
+        if not in_order:
+            rows = rows.take(pa.array(order))
+        sorted_codes = codes[order]
+        starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+        ends = np.r_[starts[1:], len(order)]
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            piece = rows.slice(start, end - start)
+            yield _Piece(
+                str(piece.column("subject")[0].as_py()),
+                piece.column("stage")[0].as_py(),
+                piece,
+                long.positions[order[start:end]],
             )
-        return pd.concat(parts, ignore_index=True)
+
+    def _manifest(
+        self, session: Session, subject_type: SubjectType, subjects: set[str]
+    ) -> dict[tuple[str, str | None], list[TimeSeriesSegment]]:
+        """Current segments of ``subjects``, by (subject, stage), oldest first."""
+        found: dict[tuple[str, str | None], list[TimeSeriesSegment]] = defaultdict(list)
+        ordered = sorted(subjects)
+        for i in range(0, len(ordered), _SUBJECTS_PER_QUERY):
+            chunk = ordered[i : i + _SUBJECTS_PER_QUERY]
+            for segment in self.store.timeseries.segments(
+                session, subject_ref=chunk, subject_type=subject_type
+            ):
+                stage = segment.stage if subject_type is SubjectType.BATCH else None
+                found[(segment.subject_ref, stage)].append(segment)
+        return found
+
+    def _unchanged(self, encoded: EncodedSegment, current: list[TimeSeriesSegment]) -> bool:
+        if any(s.sha256 == encoded.sha256 for s in current):
+            return True  # same bytes: same rows, without reading the stored file
+        incoming: pd.DataFrame | None = None
+        for segment in current:
+            if segment.row_count != encoded.table.num_rows:
+                continue
+            if incoming is None:
+                incoming = _canonical(encoded.table.to_pandas())
+            stored = pd.read_parquet(self.store.timeseries.root / segment.path)
+            if _canonical(stored).equals(incoming):
+                return True
+        return False
 
     def _segment(
         self,
         session: Session,
         table: ValidatedTable,
-        group: pd.DataFrame,
-        subject: str,
-        stage: str | None,
+        piece: _Piece,
+        encoded: EncodedSegment,
+        current: list[TimeSeriesSegment],
         subject_type: SubjectType,
         report: TableReport,
     ) -> None:
-        store = self.store.timeseries
-        data = group[
-            [c for c in ("variable", "t", "value", "unit", "timestamp") if c in group]
-        ].reset_index(drop=True)
-        current = store.segments(
-            session, subject_ref=subject, subject_type=subject_type, stage=stage
-        )
-        incoming = _canonical(data) if current else None
-        overlapping: list[TimeSeriesSegment] = []
-        for segment in current:
-            stored = pd.read_parquet(store.root / segment.path)
-            if (
-                incoming is not None
-                and len(stored) == len(incoming)
-                and _canonical(stored).equals(incoming)
-            ):
-                report.unchanged += len(data)
-                return
-            if segment.t_end_h is not None and float(data["t"].min()) <= segment.t_end_h:
-                overlapping.append(segment)
+        n = piece.rows.num_rows
+        if current and self._unchanged(encoded, current):
+            report.unchanged += n
+            return
+        first_t = float(pc.min(encoded.table.column("t")).as_py())
+        overlapping = [s for s in current if s.t_end_h is not None and first_t <= s.t_end_h]
         supersedes = None
         if overlapping:
-            where = f"{subject}" + (f" stage {stage}" if stage else "")
+            where = f"{piece.subject}" + (f" stage {piece.stage}" if piece.stage else "")
             if self.reason is None:
                 self.corrections_without_reason.append(
                     FieldError(
@@ -156,7 +270,7 @@ class SeriesImporter:
                 return
             if len(overlapping) > 1:
                 mask = np.zeros(len(table.frame), dtype=bool)
-                mask[_positions(group)] = True
+                mask[np.unique(piece.positions)] = True
                 table.flag(
                     mask,
                     "t",
@@ -166,23 +280,16 @@ class SeriesImporter:
                 )
                 return
             supersedes = overlapping[0]
-            report.corrected += len(data)
+            report.corrected += n
         else:
-            report.inserted += len(data)
-        segment = store.write_segment(
+            report.inserted += n
+        self.store.timeseries.write_encoded(
             session,
-            data,
-            subject_ref=subject,
+            encoded,
+            subject_ref=piece.subject,
             subject_type=subject_type,
-            stage=stage,
+            stage=piece.stage,
             source="import",
             supersedes=supersedes,
+            batch=self.batch,
         )
-        self.written.append(store.root / segment.path)
-
-
-def _positions(group: pd.DataFrame) -> np.ndarray:
-    """Positions in the validated frame of a group's rows."""
-    if "_position" in group:
-        return np.unique(group["_position"].to_numpy())
-    return group.index.to_numpy()

@@ -99,6 +99,9 @@ def _build(doc: dict[str, Any]) -> ProcessDefinition:
                 lower=spec.get("lower"),
                 upper=spec.get("upper"),
                 text=spec.get("text"),
+                # the YAML's ``text`` is the required result of a qualitative test, which the
+                # quality system reads as the specification's expected text
+                expected_text=spec.get("text"),
             )
     return process
 

@@ -5,7 +5,8 @@ audited unit of work (source ``opcua``). On a restart the acquisition resumes af
 stored value of each mapped variable, so nothing is stored twice, and reads the server's
 history from there, so nothing is missed. Start, stop and every change in the connection are
 audit events. With a monitoring model the lot is scored after each flush; each new alarm goes
-to the notifier and may open a deviation.
+to the notifier and may open a deviation. With a quality model the predicted end-of-batch
+quality is updated after each flush.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ from saisei.domain.audit import jsonable
 from saisei.errors import NotFound, SaiseiError
 from saisei.ingestion.opcua import ConnectionEvent, Mapping, OpcUaAcquirer, Reading
 from saisei.quality.deviations import record_deviation
+from saisei.services._lot_lock import LotLock
 from saisei.services.monitoring import score_lot
 from saisei.services.notify import AlarmNotice, Notifier
+from saisei.services.quality_prediction import QualityPrediction, predict_quality
 from saisei.storage.repositories import monitoring as monitoring_repo
 from saisei.storage.repositories.acquisition import last_samples
 from saisei.storage.repositories.batches import get_batch
@@ -73,16 +76,18 @@ class AcquisitionResult:
     resumed_from: ResumePoint
     alarms: tuple[AlarmNotice, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    prediction: QualityPrediction | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dictionary for JSON output."""
         out = {
             k: jsonable(getattr(self, k))
             for k in self.__dataclass_fields__
-            if k not in {"alarms", "resumed_from"}
+            if k not in {"alarms", "resumed_from", "prediction"}
         }
         out["resumed_from"] = self.resumed_from.to_dict()
         out["alarms"] = [a.to_dict() for a in self.alarms]
+        out["prediction"] = self.prediction.to_dict() if self.prediction else None
         return out
 
 
@@ -127,8 +132,11 @@ class _Recorder:
         model: str | None,
         notifier: Notifier | None,
         open_deviation: bool,
+        quality_model: str | None = None,
     ) -> None:
         self.store = store
+        self.quality_model = quality_model
+        self.prediction: QualityPrediction | None = None
         self.lot = lot
         self.endpoint = endpoint
         self.actor = actor
@@ -145,6 +153,13 @@ class _Recorder:
         """Refuse to start for an unknown lot or model; remember alarms already stored."""
         with self.store.reader() as session:
             batch = get_batch(session, self.lot)
+            if self.quality_model is not None and (
+                monitoring_repo.find_model(session, self.quality_model) is None
+            ):
+                raise NotFound(
+                    f"No quality model called {self.quality_model!r}. Build one, or leave out "
+                    "--quality-model."
+                )
             if self.model is None:
                 return
             row = monitoring_repo.find_model(session, self.model)
@@ -224,6 +239,16 @@ class _Recorder:
         if new and self.notifier is not None and not self.notifier.notify(new):
             self._note(f"the notifier did not accept {len(new)} alarm(s) up to t = {t_h:g} h")
 
+    def predict(self) -> None:
+        """Update the predicted end-of-batch quality from the data so far (audited)."""
+        assert self.quality_model is not None
+        try:
+            self.prediction = predict_quality(
+                self.store, self.lot, model=self.quality_model, actor=self.actor
+            )
+        except SaiseiError as exc:
+            self._note(f"predicting quality with model {self.quality_model} failed: {exc}")
+
     def _deviation(
         self, t_h: float, statistic: str, record: dict[str, Any], model: str, version: int
     ) -> str | None:
@@ -274,6 +299,7 @@ async def acquire_async(
     connect_timeout_s: float | None = 30.0,
     reconnect_max_s: float = 30.0,
     on_flush: Callable[[int], None] | None = None,
+    quality_model: str | None = None,
 ) -> AcquisitionResult:
     """Acquire ``lot`` from ``endpoint`` until ``stop`` is set or ``duration_s`` passes.
 
@@ -290,11 +316,16 @@ async def acquire_async(
         permission to record deviations.
     on_flush : callable, optional
         Called with the number of values stored after each flush (progress).
+    quality_model : str, optional
+        Quality model (:mod:`saisei.services.quality_prediction`) whose prediction of the
+        end-of-batch quality is updated (and audited) after every flush.
 
     Raises
     ------
     NotFound
-        If the lot or the model does not exist.
+        If the lot or a model does not exist.
+    Conflict
+        If another acquisition of the lot is running.
     ConfigurationError
         If the server cannot be reached at the start or a mapped node is unknown to it.
     """
@@ -306,96 +337,104 @@ async def acquire_async(
         model=model,
         notifier=notifier,
         open_deviation=open_deviation,
+        quality_model=quality_model,
     )
     recorder.check()
-    resumed = resume_point(store, lot, mapping)
-    # Scoring runs beside the acquisition (latest wins): storing never waits for it.
-    scoring: dict[str, Any] = {"task": None, "until": None}
+    # Held to the end: a second acquirer of this lot is refused before it reads anything.
+    with LotLock(store.timeseries.root, lot, actor=actor, endpoint=endpoint):
+        resumed = resume_point(store, lot, mapping)
+        # Scoring runs beside the acquisition (latest wins): storing never waits for it.
+        scoring: dict[str, Any] = {"task": None, "until": None}
 
-    async def score_while_new_data() -> None:
-        while scoring["until"] is not None:
-            until, scoring["until"] = scoring["until"], None
-            await asyncio.to_thread(recorder.score, until)
+        async def score_while_new_data() -> None:
+            while scoring["until"] is not None:
+                until, scoring["until"] = scoring["until"], None
+                if model is not None:
+                    await asyncio.to_thread(recorder.score, until)
+                if quality_model is not None:
+                    await asyncio.to_thread(recorder.predict)
 
-    async def on_batch(readings: list[Reading], events: list[ConnectionEvent]) -> None:
-        await asyncio.to_thread(recorder.store_batch, readings, events)
-        if on_flush is not None:
-            on_flush(len(readings))
-        if model is not None and readings:
-            scoring["until"] = max(r.timestamp for r in readings)
-            if scoring["task"] is None or scoring["task"].done():
-                scoring["task"] = asyncio.create_task(score_while_new_data())
+        async def on_batch(readings: list[Reading], events: list[ConnectionEvent]) -> None:
+            await asyncio.to_thread(recorder.store_batch, readings, events)
+            if on_flush is not None:
+                on_flush(len(readings))
+            if (model is not None or quality_model is not None) and readings:
+                scoring["until"] = max(r.timestamp for r in readings)
+                if scoring["task"] is None or scoring["task"].done():
+                    scoring["task"] = asyncio.create_task(score_while_new_data())
 
-    acquirer = OpcUaAcquirer(
-        endpoint,
-        mapping,
-        on_batch=on_batch,
-        resume_from=resumed.last,
-        stage_starts=resumed.stage_starts,
-        flush_seconds=flush_seconds,
-        password=password,
-        connect_timeout_s=connect_timeout_s,
-        reconnect_max_s=reconnect_max_s,
-    )
-    started = datetime.now(UTC)
-    recorder.audit(
-        "start",
-        {
-            "endpoint": endpoint,
-            "mapping_sha256": mapping.sha256,
-            "nodes": len(mapping.nodes),
-            "stages": mapping.stage_names,
-            "security": mapping.security.policy,
-            "model": model,
-            "flush_seconds": flush_seconds,
-            "resume_from": resumed.to_dict()["last"],
-        },
-    )
-
-    outcome = "completed"
-    try:
-        stats = await acquirer.run(stop=stop, duration_s=duration_s)
-        if scoring["task"] is not None:
-            await scoring["task"]
-    except asyncio.CancelledError:
-        outcome = "cancelled (values not yet flushed are read again from history on restart)"
-        if scoring["task"] is not None:
-            scoring["task"].cancel()
-        raise
-    except Exception as exc:
-        outcome = f"failed: {exc}"
-        raise
-    finally:
+        acquirer = OpcUaAcquirer(
+            endpoint,
+            mapping,
+            on_batch=on_batch,
+            resume_from=resumed.last,
+            stage_starts=resumed.stage_starts,
+            flush_seconds=flush_seconds,
+            password=password,
+            connect_timeout_s=connect_timeout_s,
+            reconnect_max_s=reconnect_max_s,
+        )
+        started = datetime.now(UTC)
         recorder.audit(
-            "stop",
+            "start",
             {
-                "outcome": outcome,
-                "values": acquirer.stats.values,
-                "segments": recorder.segments,
-                "backfilled": acquirer.stats.backfilled,
-                "losses": acquirer.stats.losses,
-                "alarms": len(recorder.alarms),
+                "endpoint": endpoint,
+                "mapping_sha256": mapping.sha256,
+                "nodes": len(mapping.nodes),
+                "stages": mapping.stage_names,
+                "security": mapping.security.policy,
+                "model": model,
+                "quality_model": quality_model,
+                "flush_seconds": flush_seconds,
+                "resume_from": resumed.to_dict()["last"],
             },
         )
-    return AcquisitionResult(
-        lot=lot,
-        endpoint=endpoint,
-        mapping_sha256=mapping.sha256,
-        started_at=started,
-        stopped_at=datetime.now(UTC),
-        values=stats.values,
-        segments=recorder.segments,
-        live=stats.live,
-        backfilled=stats.backfilled,
-        duplicates_dropped=stats.duplicates_dropped,
-        connections=stats.connections,
-        losses=stats.losses,
-        flush_failures=stats.flush_failures,
-        per_variable=dict(sorted(stats.per_variable.items())),
-        resumed_from=resumed,
-        alarms=tuple(recorder.alarms),
-        notes=tuple(recorder.notes),
-    )
+
+        outcome = "completed"
+        try:
+            stats = await acquirer.run(stop=stop, duration_s=duration_s)
+            if scoring["task"] is not None:
+                await scoring["task"]
+        except asyncio.CancelledError:
+            outcome = "cancelled (values not yet flushed are read again from history on restart)"
+            if scoring["task"] is not None:
+                scoring["task"].cancel()
+            raise
+        except Exception as exc:
+            outcome = f"failed: {exc}"
+            raise
+        finally:
+            recorder.audit(
+                "stop",
+                {
+                    "outcome": outcome,
+                    "values": acquirer.stats.values,
+                    "segments": recorder.segments,
+                    "backfilled": acquirer.stats.backfilled,
+                    "losses": acquirer.stats.losses,
+                    "alarms": len(recorder.alarms),
+                },
+            )
+        return AcquisitionResult(
+            lot=lot,
+            endpoint=endpoint,
+            mapping_sha256=mapping.sha256,
+            started_at=started,
+            stopped_at=datetime.now(UTC),
+            values=stats.values,
+            segments=recorder.segments,
+            live=stats.live,
+            backfilled=stats.backfilled,
+            duplicates_dropped=stats.duplicates_dropped,
+            connections=stats.connections,
+            losses=stats.losses,
+            flush_failures=stats.flush_failures,
+            per_variable=dict(sorted(stats.per_variable.items())),
+            resumed_from=resumed,
+            alarms=tuple(recorder.alarms),
+            notes=tuple(recorder.notes),
+            prediction=recorder.prediction,
+        )
 
 
 def acquire(store: Store, **options: Any) -> AcquisitionResult:

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from saisei.domain.audit import jsonable
-from saisei.storage.audit import audit_events
+from saisei.storage.audit import audit_events, data_revision
 from saisei.storage.store import Store
 
-__all__ = ["AuditEntry", "show_audit"]
+__all__ = ["AuditEntry", "show_audit", "store_revision"]
 
 
 @dataclass(frozen=True)
@@ -59,3 +59,11 @@ def show_audit(
                 session, entity_type=entity_type, entity_id=entity_id, limit=limit
             )
         ]
+
+
+def store_revision(store: Store) -> int:
+    """A number that changes whenever stored data change (the newest audit event about data;
+    sign-in bookkeeping does not count), to key caches of views derived from the whole
+    store."""
+    with store.reader() as session:
+        return data_revision(session)

@@ -8,7 +8,7 @@ downsampled trajectories and the lot against its monitoring model with its store
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from saisei.custody.chains import ChainView, show_chain
@@ -52,6 +52,9 @@ class BatchOverview:
     monitoring: LotMonitoring
     alarms: tuple[AlarmView, ...]
     series_fingerprint: tuple[str, ...] = ()
+    #: Audit chain head the view was read at (None when read without a cache): equal values
+    #: mean equal views, so callers may key what they derive from the view by it.
+    as_of_seq: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dictionary for JSON output."""
@@ -80,7 +83,8 @@ def batch_overview(
     """Everything the batch page shows about ``lot``.
 
     With a ``cache``, the whole view is reused until the next committed change anywhere in
-    the store (the audit chain head moves with every change), so a busy page costs one query.
+    the store (the audit chain head moves with every change), so a busy page costs one query;
+    the view then carries that head in ``as_of_seq``.
 
     Raises
     ------
@@ -93,7 +97,9 @@ def batch_overview(
         head = repo.audit_head_seq(session)
     return cache.get(
         ("batch-overview", lot, head, max_points, at_h),
-        lambda: _overview(store, lot, max_points=max_points, at_h=at_h, cache=cache),
+        lambda: replace(
+            _overview(store, lot, max_points=max_points, at_h=at_h, cache=cache), as_of_seq=head
+        ),
     )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -266,6 +266,7 @@ def build_design_space(
     covariates: Sequence[str] = (),
     terms: str = "quadratic",
     measurement_sd: Mapping[str, float] | None = None,
+    mapper: Callable[..., Any] | None = None,
 ) -> DesignSpaceView:
     """Fit, evaluate and store a design space (a new version of ``name``).
 
@@ -291,6 +292,9 @@ def build_design_space(
         Known assay SD (from method validation, in the stored unit) of attributes: the
         probabilities are then about the true attribute values of a batch, not the measured
         ones (see :class:`~saisei.analytics.design_space.BayesianDesignSpace`).
+    mapper : callable, optional
+        A ``map``-like function that evaluates chunks of the grid's probabilities elsewhere
+        (``saisei.scale.client_map(client)`` for a Dask cluster); same result.
 
     Raises
     ------
@@ -332,6 +336,7 @@ def build_design_space(
         ranges={p: model.fitted_range(p) for p in params},
         fixed=covariate_means,
         points=_points(len(params)),
+        mapper=mapper,
     )
     pars = model.proven_acceptable_ranges(
         specs,

@@ -25,10 +25,12 @@ import pandas as pd
 from saisei.analytics.drivers import DriverResult, analyse_drivers
 from saisei.errors import ValidationFailed
 from saisei.services._data import FactorTable, factor_table, product_type
+from saisei.services.audit import store_revision
+from saisei.services.caching import ResultCache
 from saisei.storage.repositories import factors as repo
 from saisei.storage.store import Store
 
-__all__ = ["DriverReport", "default_factors", "driver_analysis"]
+__all__ = ["DriverReport", "default_factors", "driver_analysis", "driver_document"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -151,3 +153,19 @@ def driver_analysis(
         result=result,
         notes=table.notes,
     )
+
+
+def driver_document(
+    store: Store, attribute: str, *, product: str | None = None, cache: ResultCache
+) -> dict[str, Any]:
+    """:func:`driver_analysis` with default factors as a JSON document, computed once while
+    nothing stored changes (keyed by :func:`saisei.services.audit.store_revision`).
+
+    Raises
+    ------
+    NotFound, ValidationFailed
+        As :func:`driver_analysis` (refusals are not cached).
+    """
+    # the revision is read first: data stored meanwhile can only make the entry newer
+    key = ("drivers", attribute, product, store_revision(store))
+    return cache.get(key, lambda: driver_analysis(store, attribute, product=product).to_dict())

@@ -4,6 +4,8 @@ The import is one unit of work: every row lands or none does, unless a quarantin
 given, in which case valid rows land and rejected rows are written there with their reasons.
 Importing the same content twice changes nothing; a changed value for an existing record is a
 correction and needs a reason, which the audit trail keeps with the old and new values.
+Imported custody chains are hash-linked and verified in the same transaction
+(:func:`saisei.custody.imported.link_imported_chains`).
 """
 
 from __future__ import annotations
@@ -14,17 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from saisei.custody.imported import LinkedChain, link_imported_chains
 from saisei.errors import FieldError, ValidationFailed
 from saisei.ingestion.reader import RawTable, discover, read_file
 from saisei.ingestion.schemas import TABLE_ORDER
 from saisei.ingestion.validate import ValidatedTable, validate_table
 from saisei.ingestion.wide import WideMapping, read_wide
 from saisei.services._import_rows import RowImporter
-from saisei.services._import_series import SeriesImporter
+from saisei.services._import_series import RowProgress, SeriesImporter
 from saisei.services._processes import import_process_file
 from saisei.storage.store import Store
 
-__all__ = ["ImportReport", "TableReport", "import_path"]
+__all__ = ["ImportProgress", "ImportReport", "TableReport", "import_path"]
 
 
 @dataclass
@@ -60,6 +63,9 @@ class ImportReport:
         Folder the rejected rows were written to.
     seconds : float
         Wall time of the import.
+    custody_chains : list of LinkedChain
+        Imported custody chains hash-linked by this import, each ``intact``, ``broken`` (with
+        its first problem) or ``unlinked`` (with the reason).
     """
 
     path: str
@@ -68,6 +74,7 @@ class ImportReport:
     errors: list[FieldError] = field(default_factory=list)
     quarantine: str | None = None
     seconds: float = 0.0
+    custody_chains: list[LinkedChain] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dictionary for JSON output."""
@@ -77,6 +84,11 @@ class ImportReport:
             "seconds": self.seconds,
             "quarantine": self.quarantine,
             "tables": [t.to_dict() for t in self.tables],
+            "custody_chains": {
+                status: sum(c.status == status for c in self.custody_chains)
+                for status in ("intact", "broken", "unlinked")
+            },
+            "custody_problems": [c.to_dict() for c in self.custody_chains if c.status != "intact"],
             "errors": [
                 {
                     "file": e.file,
@@ -88,6 +100,16 @@ class ImportReport:
                 for e in self.errors
             ],
         }
+
+
+#: ``progress(table, rows_done, rows_total)``, see :func:`import_path`.
+ImportProgress = Callable[[str, int, int], None]
+
+
+def _rows_of(progress: ImportProgress | None, table: str) -> RowProgress | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(table, done, total)
 
 
 def _read_all(path: Path, errors: list[FieldError]) -> tuple[list[RawTable], list[Path]]:
@@ -124,7 +146,7 @@ def import_path(
     timezone: str | None = None,
     quarantine: Path | None = None,
     mapping: Path | None = None,
-    progress: Callable[[str, int], None] | None = None,
+    progress: ImportProgress | None = None,
 ) -> ImportReport:
     """Import an exchange folder or file.
 
@@ -147,7 +169,10 @@ def import_path(
         Column mapping (YAML) for a wide time-series export given as ``path``; see
         :mod:`saisei.ingestion.wide`.
     progress : callable, optional
-        Called as ``progress(table, rows_done)`` while importing.
+        Called as ``progress(table, rows_done, rows_total)`` while importing: after each
+        table, and for time series after each segment, so a long import reports its rows.
+        ``rows_total`` is the number of rows of that table (for shipment logger files, of
+        readings: one per logger variable and time).
 
     Raises
     ------
@@ -173,14 +198,21 @@ def import_path(
             for _raw, table in validated:
                 table_report = TableReport(table.table, table.source, rows=len(table.frame))
                 if table.table in ("timeseries", "shipment_logs"):
-                    series.run(uow.session, rows.resolver, table, table_report)
+                    series.run(
+                        uow.session,
+                        rows.resolver,
+                        table,
+                        table_report,
+                        _rows_of(progress, table.table),
+                    )
                 else:
                     rows.run(table, table_report)
+                    if progress is not None:
+                        progress(table.table, len(table.frame), len(table.frame))
                 report.errors.extend(table.errors)
                 table_report.rejected = int(table.bad.sum())
                 report.tables.append(table_report)
-                if progress is not None:
-                    progress(table.table, len(table.frame))
+            report.custody_chains = list(link_imported_chains(uow.session))
             corrections = rows.corrections_without_reason + series.corrections_without_reason
             report.ok = not report.errors
             if not report.ok and quarantine is None:
@@ -195,6 +227,7 @@ def import_path(
                     "why. Nothing was stored.",
                     corrections,
                 )
+            series.sync()  # segment files on disk before their manifest rows commit
     except BaseException:
         series.discard_written()
         raise

@@ -4,12 +4,17 @@ A model is a :class:`saisei.analytics.mvda.BatchEvolutionModel` fitted on the ti
 reference lots, stored as a versioned, audited artefact with its SHA-256. Scoring a lot (a
 finished one, or a running one with the data so far) returns every time point with T2, SPE,
 their limits and the variables that contribute most; alarms are stored and audited once.
+
+Building needs the permission ``monitoring.build`` (process scientists, administrators),
+scoring ``monitoring.score`` (process scientists, operators, QA; and the unattended
+``system`` actor of live acquisition); reading models and alarms is open to every user.
 """
 
 from __future__ import annotations
 
 import hashlib
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -19,6 +24,7 @@ from saisei.analytics.mvda import BatchEvolutionModel
 from saisei.domain.audit import jsonable
 from saisei.domain.enums import ProductType
 from saisei.errors import IntegrityViolation, NotFound, ValidationFailed
+from saisei.quality._access import authorize, authorize_or_system
 from saisei.storage.models import MonitoringAlarm, MonitoringModel
 from saisei.storage.repositories import monitoring as repo
 from saisei.storage.repositories.batches import get_batch
@@ -103,6 +109,8 @@ def _long(
     data = cast(
         pd.DataFrame, store.timeseries.read(session, lot=lots, stage=stage, variables=variables)
     )
+    if "quality" in data:  # OPC UA Part 4, 7.7.1: a Bad value is not a measurement (missing)
+        data = data[~data["quality"].fillna("").astype(str).str.startswith("bad")]
     data = data[["lot", "t", "variable", "value"]].copy()
     data["t"] = (data["t"] // resample_h) * resample_h
     binned = data.groupby(["lot", "variable", "t"], sort=True)["value"].mean()
@@ -128,6 +136,7 @@ def build_model(
     n_components: int | None = None,
     alpha: float = 0.01,
     resample_h: float = 1.0,
+    trainer: Callable[..., BatchEvolutionModel] | None = None,
 ) -> ModelSummary:
     """Fit a batch evolution model on reference lots and store it as a new version.
 
@@ -141,6 +150,15 @@ def build_model(
         time grid).
     resample_h : float
         Width (h) of the time bins the series are averaged on before modelling.
+    trainer : callable, optional
+        ``trainer(rows, n_components=..., alpha=...)`` returning the fitted model, to train
+        elsewhere (e.g. ``saisei.scale.batch_evolution_trainer(client)`` on a Dask cluster;
+        same model). Default: ``BatchEvolutionModel(...).fit(rows)`` in this process.
+
+    Raises
+    ------
+    AuthenticationFailed, PermissionDenied
+        Unless ``actor`` is an active user allowed ``monitoring.build_model``.
     """
     try:
         product_type = ProductType(product)
@@ -153,6 +171,7 @@ def build_model(
         actor=actor, source="monitoring", reason=f"monitoring model {name} built"
     ) as uow:
         session = uow.session
+        authorize(session, actor, "monitoring.build_model")
         chosen = lots or repo.lots_with_series(session, product_type, stage)
         if len(chosen) < _MIN_LOTS:
             raise ValidationFailed(
@@ -162,7 +181,10 @@ def build_model(
         data = _long(store, session, chosen, stage, variables, resample_h)
         if variables is None:
             data = data[data["variable"].isin(_online(data))]
-        model = BatchEvolutionModel(n_components=n_components, alpha=alpha).fit(data)
+        if trainer is None:
+            model = BatchEvolutionModel(n_components=n_components, alpha=alpha).fit(data)
+        else:
+            model = trainer(data, n_components=n_components, alpha=alpha)
         artefact = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
         row = MonitoringModel(
             name=name,
@@ -217,11 +239,18 @@ def list_models(store: Store) -> list[ModelSummary]:
 def score_lot(
     store: Store, lot: str, *, model: str, actor: str, version: int | None = None
 ) -> ScoreResult:
-    """Score ``lot`` (finished or running) and store its new alarms (audited)."""
+    """Score ``lot`` (finished or running) and store its new alarms (audited).
+
+    Raises
+    ------
+    AuthenticationFailed, PermissionDenied
+        Unless ``actor`` is an active user allowed ``monitoring.score_lot``, or ``system``.
+    """
     with store.unit_of_work(
         actor=actor, source="monitoring", reason=f"lot {lot} scored with model {model}"
     ) as uow:
         session = uow.session
+        authorize_or_system(session, actor, "monitoring.score_lot")
         row = repo.find_model(session, model, version)
         if row is None:
             raise NotFound(

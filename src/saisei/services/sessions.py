@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 
 from saisei.errors import AuthenticationFailed
+from saisei.quality._access import role_names
 from saisei.quality.users import (
     AuthenticatedUser,
     AuthPolicy,
@@ -29,6 +30,7 @@ from saisei.quality.users import (
     start_session,
     token_sha256,
 )
+from saisei.storage.repositories import quality as users_repo
 from saisei.storage.store import Store
 
 __all__ = ["CSRF_HEADER", "SESSION_COOKIE", "SessionGate", "csrf_token", "csrf_valid"]
@@ -77,14 +79,38 @@ class SessionGate:
         self._known: dict[str, tuple[AuthenticatedUser, float]] = {}
 
     def sign_in(self, username: str, password: str, *, source: str) -> SessionInfo:
-        """Verify user id and password and open a session (failures count to lockout)."""
-        return start_session(self.store, username, password, self.policy, source=source)
+        """Verify user id and password and open a session (failures count to lockout).
+
+        The new session counts as verified now: its inactivity clock has just started, so the
+        first pages after sign-in do not restart it (an audited write) again.
+        """
+        now = self._clock()
+        info = start_session(self.store, username, password, self.policy, source=source)
+        with self.store.reader() as session:
+            user = users_repo.find_user(session, info.username)
+            if user is not None:
+                verified = AuthenticatedUser(
+                    user.id, user.username, user.full_name, tuple(role_names(user))
+                )
+                with self._lock:
+                    self._known[token_sha256(info.token)] = (verified, now)
+        return info
 
     def sign_out(self, token: str, *, source: str) -> None:
         """End the session of ``token`` now."""
         with self._lock:
             self._known.pop(token_sha256(token), None)
         end_session(self.store, token, source=source)
+
+    def recent_user(self, token: str) -> AuthenticatedUser | None:
+        """The user of ``token`` if the session was verified less than ``recheck_s`` seconds
+        ago (what :meth:`user` would answer without asking the store), else None."""
+        now = self._clock()
+        with self._lock:
+            cached = self._known.get(token_sha256(token))
+        if cached is not None and now - cached[1] < self.recheck_s:
+            return cached[0]
+        return None
 
     def user(self, token: str, *, source: str) -> AuthenticatedUser:
         """The user of a live session.

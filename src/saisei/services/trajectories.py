@@ -232,36 +232,32 @@ def _envelope(
 
 
 def _contributions(
-    estimator: BatchEvolutionModel, data: pd.DataFrame, points: pd.DataFrame, at_h: float | None
+    contributions: pd.DataFrame, points: pd.DataFrame, variables: list[str], at_h: float | None
 ) -> dict[str, Any] | None:
     """Per-variable SPE and T2 contributions of the lot at ``at_h`` (default: the point
-    furthest above its limits)."""
+    furthest above its limits); T2 contributions are measured from the reference mean at the
+    same maturity (:meth:`BatchEvolutionModel.contributions`)."""
     if points.empty:
         return None
     ratio = np.maximum(
         (points["t2"] / points["t2_limit"]).to_numpy(dtype=float),
         (points["spe"] / points["spe_limit"]).to_numpy(dtype=float),
     )
-    if at_h is None:
-        chosen = float(points["t"].iloc[int(np.nanargmax(ratio))])
-    else:
-        times = points["t"].to_numpy(dtype=float)
-        chosen = float(times[int(np.argmin(np.abs(times - at_h)))])
-    variables = list(estimator.variables_)
-    wide = data.pivot_table(index="t", columns="variable", values="value", aggfunc="mean")
-    # the model's grid and the binned series share their times; take the nearest row anyway
-    nearest = wide.index.get_indexer(pd.Index([chosen]), method="nearest")
-    row = wide.reindex(columns=variables).iloc[nearest]
-    diagnosis = estimator.pca_.diagnose(row)
-    point = points[points["t"] == chosen].iloc[0]
+    times = points["t"].to_numpy(dtype=float)
+    index = int(np.nanargmax(ratio) if at_h is None else np.argmin(np.abs(times - at_h)))
+    chosen = float(times[index])
+    point = points.iloc[index]
+    # monitor() and contributions() score the same rows of the same data
+    at = contributions[contributions["t"].to_numpy(dtype=float) == chosen]
+    by_statistic = {str(r["statistic"]): r for _, r in at.iterrows()}
     return {
         "t": chosen,
         "statistic": "spe"
         if point["spe"] / point["spe_limit"] >= point["t2"] / point["t2_limit"]
         else "t2",
         "variables": variables,
-        "spe": [float(v) for v in diagnosis.spe_contributions[0]],
-        "t2": [float(v) for v in diagnosis.t2_contributions[0]],
+        "spe": [float(by_statistic["spe"][v]) for v in variables],
+        "t2": [float(by_statistic["t2"][v]) for v in variables],
         "alarm": bool(point["alarm"]),
     }
 
@@ -314,15 +310,17 @@ def lot_monitoring(
         def scored() -> tuple[BatchEvolutionModel, pd.DataFrame, pd.DataFrame]:
             estimator = load_model(row)
             data = _binned(store, session, [lot], stage, variables, width)
-            return estimator, data, estimator.monitor(data) if len(data) else data
+            if not len(data):
+                return estimator, data, data
+            return estimator, estimator.monitor(data), estimator.contributions(data)
 
         if cache is None:
             bands = envelope()
-            estimator, data, points = scored()
+            estimator, points, contributions = scored()
         else:
             bands = cache.get(("envelope", name, version), envelope)
             fingerprint = repo.segment_ids(session, lot, SubjectType.BATCH)
-            estimator, data, points = cache.get(
+            estimator, points, contributions = cache.get(
                 ("monitor", lot, name, version, fingerprint), scored
             )
     if points.empty:
@@ -343,5 +341,5 @@ def lot_monitoring(
         variables=tuple(variables),
         points=_points_dict(points),
         envelope=bands,
-        contributions=_contributions(estimator, data, points, at_h),
+        contributions=_contributions(contributions, points, list(estimator.variables_), at_h),
     )

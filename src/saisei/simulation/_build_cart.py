@@ -320,11 +320,12 @@ def build_cart(cfg: RunConfig) -> SimulationResult:
     )
     barcode = np.array([din_barcode(d) for d in din])
     minute = NS_PER_H // 60
+    # Labelled 10 min after collection, or half-way to packing when the courier comes sooner:
+    # a container is labelled before it is packed.
+    labelled = np.minimum(collected + 10 * minute, collected + (inbound.packed_ns - collected) // 2)
     events = [
         Custody("collection", "collection", din, hospital, "nurse.sato", collected, barcode),
-        Custody(
-            "labelling", "collection", din, hospital, "nurse.sato", collected + 10 * minute, barcode
-        ),
+        Custody("labelling", "collection", din, hospital, "nurse.sato", labelled, barcode),
         Custody("packing", "collection", din, hospital, "nurse.sato", inbound.packed_ns, barcode),
         Custody(
             "hand_over",
@@ -367,7 +368,16 @@ def build_cart(cfg: RunConfig) -> SimulationResult:
             freeze_ns + 180 * minute,
             barcode,
         ),
-        Custody("qc_disposition", "batch", lots, plant.MANUFACTURER, "qa.suzuki", decided_ns, lots),
+        Custody(
+            "qc_disposition",
+            "batch",
+            lots,
+            plant.MANUFACTURER,
+            "qa.suzuki",
+            decided_ns,
+            np.full(n, ""),  # a record decision: nothing is scanned
+            np.where(ok, "approved", "rejected"),
+        ),
     ]
     custody = [custody_frame(coi, events)]
     if out_idx.size:
@@ -382,7 +392,7 @@ def build_cart(cfg: RunConfig) -> SimulationResult:
                         plant.MANUFACTURER,
                         "qa.suzuki",
                         decided_ns[out_idx] + 60 * minute,
-                        lots[out_idx],
+                        np.full(out_idx.size, ""),
                     ),
                     Custody(
                         "shipment_to_clinic",

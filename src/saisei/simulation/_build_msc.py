@@ -561,13 +561,15 @@ def _custody(
     status: np.ndarray,
 ) -> pd.DataFrame:
     barcode = np.array([din_barcode(d) for d in din])
-    both = np.array([f"{b};{lot}" for b, lot in zip(barcode, lots, strict=True)])
+    nothing = np.full(lots.size, "")  # the QC disposition and release are record decisions
+    decision = np.where(status == "released", "approved", "rejected")
     minute = NS_PER_H // 60
+    # Labelled 10 min after collection, or half-way to packing when the courier comes sooner:
+    # a container is labelled before it is packed.
+    labelled = np.minimum(collected + 10 * minute, collected + (leg1.packed_ns - collected) // 2)
     events = [
         Custody("collection", "collection", din, hospital, "nurse.sato", collected, barcode),
-        Custody(
-            "labelling", "collection", din, hospital, "nurse.sato", collected + 10 * minute, barcode
-        ),
+        Custody("labelling", "collection", din, hospital, "nurse.sato", labelled, barcode),
         Custody("packing", "collection", din, hospital, "nurse.sato", leg1.packed_ns, barcode),
         Custody(
             "hand_over", "collection", din, plant.COURIER, "courier.ito", leg1.shipped_ns, barcode
@@ -605,13 +607,30 @@ def _custody(
             leg2.received_ns + 30 * minute,
             barcode,
         ),
-        Custody("processing_start", "batch", lots, plant.MANUFACTURER, "op.mori", start_ns, both),
-        Custody("fill", "batch", lots, plant.MANUFACTURER, "op.mori", fill_ns, both),
-        Custody("freeze", "batch", lots, plant.MANUFACTURER, "op.mori", freeze_ns, both),
         Custody(
-            "storage", "batch", lots, plant.MANUFACTURER, "op.mori", freeze_ns + 180 * minute, both
+            "processing_start", "batch", lots, plant.MANUFACTURER, "op.mori", start_ns, barcode
         ),
-        Custody("qc_disposition", "batch", lots, plant.MANUFACTURER, "qa.suzuki", decided_ns, lots),
+        Custody("fill", "batch", lots, plant.MANUFACTURER, "op.mori", fill_ns, barcode),
+        Custody("freeze", "batch", lots, plant.MANUFACTURER, "op.mori", freeze_ns, barcode),
+        Custody(
+            "storage",
+            "batch",
+            lots,
+            plant.MANUFACTURER,
+            "op.mori",
+            freeze_ns + 180 * minute,
+            barcode,
+        ),
+        Custody(
+            "qc_disposition",
+            "batch",
+            lots,
+            plant.MANUFACTURER,
+            "qa.suzuki",
+            decided_ns,
+            nothing,
+            decision,
+        ),
     ]
     released = status == "released"
     frame_all = custody_frame(coi, events)
@@ -622,7 +641,7 @@ def _custody(
         plant.MANUFACTURER,
         "qa.suzuki",
         decided_ns[released] + 60 * minute,
-        lots[released],
+        nothing[released],
     )
     if released.any():
         extra = custody_frame(coi[released], [rel])

@@ -140,7 +140,11 @@ def shipment_frames(legs: list[Leg]) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 @dataclass
 class Custody:
-    """Events of one type for every batch."""
+    """Events of one type for every batch.
+
+    ``scanned`` holds the identity codes read (``;``-separated, empty for a record-only event
+    such as the QC disposition); ``qc_disposition`` (approved/rejected) only at that event.
+    """
 
     event_type: str
     subject_type: str
@@ -149,6 +153,7 @@ class Custody:
     actor: str
     at_ns: np.ndarray
     scanned: np.ndarray
+    qc_disposition: np.ndarray | None = None
 
 
 def custody_frame(coi: np.ndarray, events: list[Custody]) -> pd.DataFrame:
@@ -166,6 +171,7 @@ def custody_frame(coi: np.ndarray, events: list[Custody]) -> pd.DataFrame:
                 "actor": e.actor,
                 "occurred_at": utc(e.at_ns),
                 "scanned_ids": e.scanned,
+                "qc_disposition": e.qc_disposition,
                 "_ns": e.at_ns,
             }
         )

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from saisei.errors import ValidationFailed
+from saisei.simulation._awaiting import hold_newest_lots
 from saisei.simulation._build_aav import build_aav
 from saisei.simulation._build_cart import build_cart
 from saisei.simulation._build_msc import build_msc
@@ -153,7 +154,12 @@ def _product_truth(
 def default_programme(seed: int = 0, *, progress: Progress | None = None) -> SimulationResult:
     """The demonstration programme: 3 hospitals, 1 intermediary, 1 manufacturer; 150 MSC
     batches with a medium change at batch 100, 40 CAR-T and 20 AAV batches, a few faults and
-    transport excursions. One combined result."""
+    transport excursions. One combined result.
+
+    The newest three lots of each product await disposition: in quarantine, tested by QC,
+    with their chain of custody up to storage; the newest MSC lot's chain misses a hand-over
+    (:func:`saisei.simulation._awaiting.hold_newest_lots`; ground truth keys
+    ``awaiting_disposition`` and ``custody_faults``)."""
     report = progress or (lambda phase, done: None)
     plan = [
         (
@@ -197,4 +203,4 @@ def default_programme(seed: int = 0, *, progress: Progress | None = None) -> Sim
         truth["process_changes"] += r.truth["process_changes"]
         truth["faults"] += r.truth["faults"]
     report("done", 1.0)
-    return combine(results, truth)
+    return hold_newest_lots(combine(results, truth))

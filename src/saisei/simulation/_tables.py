@@ -89,6 +89,7 @@ COLUMNS: dict[str, list[str]] = {
         "actor",
         "occurred_at",
         "scanned_ids",
+        "qc_disposition",
     ],
     "deviations": [
         "number",

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from saisei.domain.audit import GENESIS_HASH, AuditRecord, chain_hash
@@ -22,6 +22,7 @@ __all__ = [
     "ChainVerification",
     "append_events",
     "audit_events",
+    "data_revision",
     "has_genesis",
     "verify_chain",
 ]
@@ -78,6 +79,33 @@ def append_events(session: Session, drafts: Sequence[AuditDraft]) -> list[AuditE
     else:
         head.seq, head.hash = seq, prev_hash
     return events
+
+
+#: Audit subjects of sign-in bookkeeping (session activity, failed sign-ins, lockouts).
+_SIGN_IN_SUBJECTS = ("user_session", "user")
+
+
+def data_revision(session: Session) -> int:
+    """Sequence number of the newest audit event about stored data (0 when there is none).
+
+    Every change of the store appends audit events in its transaction, so the number changes
+    whenever stored data change: a key for views derived from the whole store. Sign-in
+    bookkeeping (sessions, users' sign-in counters) is left out: it changes with every visit.
+    Read backwards along the primary key, it stops at the first event that counts.
+    """
+    query = (
+        select(AuditEvent.seq)
+        .where(
+            or_(
+                AuditEvent.entity_type.is_(None),
+                AuditEvent.entity_type.not_in(_SIGN_IN_SUBJECTS),
+            )
+        )
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    )
+    seq = session.execute(query).scalar_one_or_none()
+    return 0 if seq is None else int(seq)
 
 
 def has_genesis(session: Session) -> bool:

@@ -199,6 +199,7 @@ TABLE_MAPS: dict[str, TableMap] = {
                 "actor",
                 "occurred_at",
                 "scanned_ids",
+                "qc_disposition",
             )
         },
         refs={"coi": ("coi_id", "coi"), "party": ("party_id", "party")},

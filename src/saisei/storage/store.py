@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,10 +36,17 @@ class Store:
         Extra options for the session factory.
     """
 
+    #: Seconds a successful schema-revision check is trusted before readers ask again. Each
+    #: check opens a connection and reads Alembic's version table; a busy page server opens
+    #: many readers a second, and an upgrade of a live database is refused within this delay.
+    revision_recheck_s: float = 2.0
+
     def __init__(
         self, bind: Engine | Connection, timeseries_root: Path, **session_options: Any
     ) -> None:
         self.bind = bind
+        self._current_at = float("-inf")  # monotonic time of the last successful check
+        self._current_lock = threading.Lock()
         self.session_factory = make_session_factory(bind, **session_options)
         # Readers on an engine take no write lock (SQLite); on one connection (tests) the
         # outer transaction is shared, so the same factory serves both.
@@ -113,14 +122,26 @@ class Store:
         return migrations.head_revision()
 
     def require_current(self) -> None:
-        """Refuse to work on a database that is not at the newest schema revision."""
+        """Refuse to work on a database that is not at the newest schema revision.
+
+        A successful check is trusted for :attr:`revision_recheck_s` seconds; a failed one is
+        never remembered.
+        """
+        now = time.monotonic()
+        with self._current_lock:
+            if now - self._current_at < self.revision_recheck_s:
+                return
         current, head = self.revision(), migrations.head_revision()
         if current != head:
+            with self._current_lock:
+                self._current_at = float("-inf")
             found = "an uninitialised database" if current is None else f"revision {current}"
             raise StorageError(
                 f"The database at {self.url} must be at schema revision {head}; found {found}. "
                 "Run 'saisei init' for a new home or 'saisei db upgrade' for an existing one."
             )
+        with self._current_lock:
+            self._current_at = now
 
     def close(self) -> None:
         """Release database connections (engines only)."""

@@ -7,9 +7,15 @@ Layout under the store root::
 Every segment holds long-format rows (``subject, stage, variable, t, value, unit, timestamp,
 quality``) with ``t`` in hours since the start of the stage. A segment is written to a
 temporary file in the same folder and renamed into place, so a reader never sees half a file;
-its SHA-256 and row count go into a :class:`~saisei.storage.models.TimeSeriesSegment` row in
-the caller's (audited) transaction. A correction is a new segment that supersedes the old one;
-nothing is edited in place.
+its SHA-256 (of the encoded bytes, hashed in memory before they are written) and row count go
+into a :class:`~saisei.storage.models.TimeSeriesSegment` row in the caller's (audited)
+transaction. A correction is a new segment that supersedes the old one; nothing is edited in
+place.
+
+Durability: a segment written on its own is flushed to disk (file, then its folders) before
+:meth:`TimeSeriesStore.write_segment` returns. The segments of one import are written into a
+:class:`SegmentBatch` and flushed together by :meth:`SegmentBatch.sync` before the manifest
+rows commit (ADR 0003); either way no manifest row commits before its file is on disk.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ import os
 import tempfile
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
@@ -36,7 +43,16 @@ from saisei.domain.enums import SubjectType
 from saisei.errors import FieldError, NotFound, ValidationFailed
 from saisei.storage.models import TimeSeriesSegment
 
-__all__ = ["SEGMENT_SCHEMA", "SegmentProblem", "TimeSeriesStore", "sha256_file"]
+__all__ = [
+    "SEGMENT_SCHEMA",
+    "EncodedSegment",
+    "SegmentBatch",
+    "SegmentProblem",
+    "TimeSeriesStore",
+    "encode_segment",
+    "segment_table",
+    "sha256_file",
+]
 
 #: Arrow schema of every stored segment.
 SEGMENT_SCHEMA = pa.schema(
@@ -80,6 +96,166 @@ def _safe(part: str) -> str:
     return quote(part, safe="") or "_"
 
 
+def _text(values: str | pd.Series | None, n: int) -> pa.Array:
+    if isinstance(values, pd.Series):
+        return pa.array(values, type=pa.string(), from_pandas=True)
+    return pa.repeat(pa.scalar(values, pa.string()), n)
+
+
+def _timestamps(frame: pd.DataFrame) -> pa.Array:
+    kind = pa.timestamp("us", tz="UTC")
+    if "timestamp" not in frame:
+        return pa.nulls(len(frame), kind)
+    values = frame["timestamp"]
+    if values.dtype == object and values.isna().all():
+        return pa.nulls(len(frame), kind)  # the column exists but holds no instant
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        utc = values.dt.tz_convert("UTC")
+    else:
+        utc = pd.to_datetime(values, utc=True)
+    return pa.array(utc.dt.as_unit("us"), type=kind, from_pandas=True)
+
+
+def _hours(frame: pd.DataFrame) -> np.ndarray:
+    column = frame["t"]
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        hours = column.to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        hours = pd.to_numeric(column, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    bad_t = np.flatnonzero(np.isnan(hours))
+    if bad_t.size:
+        raise ValidationFailed(
+            f"Column 't' (hours since stage start) must be numeric in every row; "
+            f"{bad_t.size} row(s) are not.",
+            [
+                FieldError(
+                    "'t' must be a number of hours",
+                    row=int(i) + 1,
+                    field="t",
+                    value=column.iloc[i],
+                )
+                for i in bad_t[:50]
+            ],
+        )
+    return hours
+
+
+def segment_table(
+    frame: pd.DataFrame, *, subject: str | pd.Series, stage: str | pd.Series | None
+) -> pa.Table:
+    """Long-format rows as an Arrow table of :data:`SEGMENT_SCHEMA`.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Columns ``variable``, ``t`` (h since stage start), ``value`` and optionally ``unit``,
+        ``timestamp`` (zone-aware, or UTC) and ``quality``.
+    subject, stage : str or Series
+        One subject (lot number or shipment code) and stage for every row, or a value per
+        row (aligned with ``frame``), as when one table holds the rows of several segments.
+
+    Raises
+    ------
+    ValidationFailed
+        When a required column is missing or ``t`` is not a number in some row (named).
+    """
+    missing = [c for c in _REQUIRED if c not in frame.columns]
+    if missing:
+        raise ValidationFailed(
+            f"A time-series segment needs columns {', '.join(_REQUIRED)}. "
+            f"Missing: {', '.join(missing)}; got columns {list(frame.columns)}.",
+            [FieldError(f"required column '{c}' is missing", field=c) for c in missing],
+        )
+    n = len(frame)
+    value = frame["value"]
+    if not pd.api.types.is_float_dtype(value):
+        value = pd.to_numeric(value, errors="coerce")
+    return pa.Table.from_arrays(
+        [
+            _text(subject, n),
+            _text(stage, n),
+            _text(frame["variable"], n),
+            pa.array(_hours(frame), type=pa.float64()),
+            pa.array(
+                value.to_numpy(dtype="float64", na_value=np.nan),
+                type=pa.float64(),
+                from_pandas=True,
+            ),
+            _text(frame.get("unit"), n),
+            _timestamps(frame),
+            _text(frame.get("quality"), n),
+        ],
+        schema=SEGMENT_SCHEMA,
+    )
+
+
+@dataclass(frozen=True)
+class EncodedSegment:
+    """A segment table and its Parquet bytes (zstd), hashed once in memory."""
+
+    table: pa.Table
+    data: pa.Buffer
+    sha256: str
+
+
+def encode_segment(table: pa.Table) -> EncodedSegment:
+    """Encode one segment's rows (:data:`SEGMENT_SCHEMA`) as Parquet and hash the bytes.
+
+    The bytes depend only on the rows (and the pyarrow version), so re-encoding the same rows
+    gives the same SHA-256: an import compares it with the manifest to skip unchanged data.
+    """
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    data = sink.getvalue()
+    return EncodedSegment(table, data, hashlib.sha256(memoryview(data)).hexdigest())
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class SegmentBatch:
+    """Segment files of one import: written one by one, flushed to disk together.
+
+    :meth:`TimeSeriesStore.write_encoded` renames each file into place as soon as it is
+    written (a reader never sees half a file) and records it here; :meth:`sync` then flushes
+    every file and the folders that name them, and must run before the manifest rows commit.
+    :meth:`discard` removes the files of an import that did not commit.
+    """
+
+    root: Path
+    paths: list[Path] = field(default_factory=list)
+
+    def sync(self) -> None:
+        """Flush every file written so far, then each folder on the way to the root."""
+        if not self.paths:
+            return
+        # Concurrent fsyncs share the file system's journal commits (several times faster
+        # than one after the other for a hundred small files).
+        with ThreadPoolExecutor(max_workers=min(16, len(self.paths))) as pool:
+            list(pool.map(_fsync, self.paths))
+        folders: set[Path] = set()
+        for path in self.paths:
+            folder = path.parent
+            while folder != self.root and self.root in folder.parents:
+                folders.add(folder)
+                folder = folder.parent
+        for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+            _fsync(folder)
+        _fsync(self.root)
+
+    def discard(self) -> None:
+        """Remove the files written so far (the import did not commit)."""
+        for path in self.paths:
+            path.unlink(missing_ok=True)
+        self.paths.clear()
+
+
 class TimeSeriesStore:
     """Parquet segment store rooted at one folder.
 
@@ -92,63 +268,6 @@ class TimeSeriesStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
 
-    def _table(self, frame: pd.DataFrame, subject_ref: str, stage: str | None) -> pa.Table:
-        missing = [c for c in _REQUIRED if c not in frame.columns]
-        if missing:
-            raise ValidationFailed(
-                f"A time-series segment needs columns {', '.join(_REQUIRED)}. "
-                f"Missing: {', '.join(missing)}; got columns {list(frame.columns)}.",
-                [FieldError(f"required column '{c}' is missing", field=c) for c in missing],
-            )
-        n = len(frame)
-
-        def text(column: str, constant: str | None = None) -> pa.Array:
-            if column in frame:
-                return pa.array(frame[column], type=pa.string(), from_pandas=True)
-            return pa.repeat(pa.scalar(constant, pa.string()), n)
-
-        timestamps = (
-            pd.to_datetime(frame["timestamp"], utc=True)
-            if "timestamp" in frame
-            else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us, UTC]")
-        )
-        data = pd.DataFrame(
-            {
-                "t": pd.to_numeric(frame["t"], errors="coerce").astype("float64"),
-                "value": pd.to_numeric(frame["value"], errors="coerce").astype("float64"),
-            }
-        )
-        bad_t = np.flatnonzero(data["t"].isna().to_numpy())
-        if bad_t.size:
-            raise ValidationFailed(
-                f"Column 't' (hours since stage start) must be numeric in every row; "
-                f"{bad_t.size} row(s) are not.",
-                [
-                    FieldError(
-                        "'t' must be a number of hours",
-                        row=int(i) + 1,
-                        field="t",
-                        value=frame["t"].iloc[i],
-                    )
-                    for i in bad_t[:50]
-                ],
-            )
-        return pa.Table.from_arrays(
-            [
-                pa.repeat(pa.scalar(subject_ref, pa.string()), n),
-                pa.repeat(pa.scalar(stage, pa.string()), n),
-                text("variable"),
-                pa.array(data["t"].to_numpy(), type=pa.float64()),
-                pa.array(data["value"].to_numpy(), type=pa.float64(), from_pandas=True),
-                text("unit"),
-                pa.array(
-                    timestamps.dt.as_unit("us"), type=pa.timestamp("us", tz="UTC"), from_pandas=True
-                ),
-                text("quality"),
-            ],
-            schema=SEGMENT_SCHEMA,
-        )
-
     def write_segment(
         self,
         session: Session,
@@ -160,7 +279,7 @@ class TimeSeriesStore:
         source: str = "import",
         supersedes: TimeSeriesSegment | None = None,
     ) -> TimeSeriesSegment:
-        """Write one segment atomically and add its manifest row to ``session``.
+        """Write one segment atomically and durably, and add its manifest row to ``session``.
 
         Parameters
         ----------
@@ -182,7 +301,56 @@ class TimeSeriesStore:
                 f"A time-series segment for {subject_ref!r} must have at least one row. "
                 "Got an empty table."
             )
-        table = self._table(frame, subject_ref, stage)
+        encoded = encode_segment(segment_table(frame, subject=subject_ref, stage=stage))
+        batch = SegmentBatch(self.root)
+        segment = self.write_encoded(
+            session,
+            encoded,
+            subject_ref=subject_ref,
+            subject_type=subject_type,
+            stage=stage,
+            source=source,
+            supersedes=supersedes,
+            batch=batch,
+        )
+        batch.sync()
+        return segment
+
+    def write_encoded(
+        self,
+        session: Session,
+        encoded: EncodedSegment,
+        *,
+        subject_ref: str,
+        subject_type: SubjectType,
+        stage: str | None,
+        source: str,
+        batch: SegmentBatch,
+        supersedes: TimeSeriesSegment | None = None,
+    ) -> TimeSeriesSegment:
+        """Write an encoded segment into place and add its manifest row to ``session``.
+
+        The file is renamed into place once written; it is flushed to disk by
+        ``batch.sync()``, which the caller runs before committing ``session``.
+
+        Parameters
+        ----------
+        encoded : EncodedSegment
+            From :func:`encode_segment`; its rows name ``subject_ref`` and ``stage``.
+        batch : SegmentBatch
+            Collects the file for the flush before the commit (and removal on failure).
+
+        Returns
+        -------
+        TimeSeriesSegment
+            The manifest row (pending in ``session``).
+        """
+        table = encoded.table
+        if table.num_rows == 0:
+            raise ValidationFailed(
+                f"A time-series segment for {subject_ref!r} must have at least one row. "
+                "Got an empty table."
+            )
         segment_id = str(uuid.uuid4())
         relative = Path(
             subject_type.value, _safe(subject_ref), _safe(stage or "_"), f"{segment_id}.parquet"
@@ -192,14 +360,12 @@ class TimeSeriesStore:
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".parquet")
         try:
             with os.fdopen(fd, "wb") as handle:
-                pq.write_table(table, handle, compression="zstd")
-                handle.flush()
-                os.fsync(handle.fileno())
-            digest = sha256_file(Path(tmp_name))
+                handle.write(memoryview(encoded.data))
             os.replace(tmp_name, target)
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
             raise
+        batch.paths.append(target)
         t = table.column("t")
         segment = TimeSeriesSegment(
             segment_id=segment_id,
@@ -207,11 +373,11 @@ class TimeSeriesStore:
             subject_ref=subject_ref,
             stage=stage,
             source=source,
-            variables=sorted(set(table.column("variable").to_pylist())),
+            variables=sorted(pc.unique(table.column("variable")).to_pylist()),
             row_count=table.num_rows,
             t_start_h=float(pc.min(t).as_py()),
             t_end_h=float(pc.max(t).as_py()),
-            sha256=digest,
+            sha256=encoded.sha256,
             path=relative.as_posix(),
             supersedes_id=supersedes.id if supersedes is not None else None,
         )

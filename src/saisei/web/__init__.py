@@ -15,10 +15,10 @@ __all__ = ["create_web_router", "error_page", "mount_static"]
 
 def create_web_router() -> APIRouter:
     """Every page route, mounted at ``/``."""
-    from saisei.web.routes import assets, auth, forms, pages
+    from saisei.web.routes import admin, analysis, assets, auth, forms, pages
 
     router = APIRouter(include_in_schema=False)
-    for module in (auth, assets, pages, forms):
+    for module in (auth, assets, pages, forms, analysis, admin):
         router.include_router(module.router)
     return router
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Depends, Form, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 
 from saisei.errors import AuthenticationFailed
 from saisei.quality.users import AuthenticatedUser
@@ -90,7 +91,6 @@ def _zone(name: str | None) -> str:
 def page_context(request: Request) -> Page:
     """The page context; the user is None when there is no live session."""
     gate: SessionGate = request.app.state.sessions
-    secret: str = request.app.state.secret_key
     token = request.cookies.get(SESSION_COOKIE)
     user = None
     if token:
@@ -98,6 +98,22 @@ def page_context(request: Request) -> Page:
             user = gate.user(token, source=SOURCE)
         except AuthenticationFailed:
             token = None
+    return _page(request, user, token)
+
+
+async def _signed_in_context(request: Request) -> Page:
+    """:func:`page_context` in the event loop when the session was verified recently (no
+    store access, so no worker thread); in a worker thread when the store must be asked."""
+    gate: SessionGate = request.app.state.sessions
+    token = request.cookies.get(SESSION_COOKIE)
+    user = gate.recent_user(token) if token else None
+    if user is not None:
+        return _page(request, user, token)
+    return await run_in_threadpool(page_context, request)
+
+
+def _page(request: Request, user: AuthenticatedUser | None, token: str | None) -> Page:
+    secret: str = request.app.state.secret_key
     nonce = request.cookies.get(NONCE_COOKIE)
     new_nonce = None
     if token is None and not nonce:
@@ -116,8 +132,12 @@ def page_context(request: Request) -> Page:
     )
 
 
-def signed_in(page: Annotated[Page, Depends(page_context)]) -> Page:
-    """The page context of a signed-in user; others are sent to the sign-in page."""
+async def signed_in(page: Annotated[Page, Depends(_signed_in_context)]) -> Page:
+    """The page context of a signed-in user; others are sent to the sign-in page.
+
+    Asynchronous, like its context while the session is fresh: a page then takes a worker
+    thread only for its own route.
+    """
     if page.user is None:
         target = page.request.url.path
         if page.request.url.query:

@@ -490,6 +490,7 @@ class BayesianDesignSpace:
         fixed: Mapping[str, float] | None = None,
         points: int = 50,
         method: str = "auto",
+        mapper: Any = None,
     ) -> Any:
         """The design space at ``reliability`` over a grid, and the largest box inside it.
 
@@ -504,6 +505,12 @@ class BayesianDesignSpace:
             Values of the parameters not varied (default: their mean in the fitted data).
         points : int
             Grid points per varied parameter.
+        mapper : callable, optional
+            A ``map``-like ``mapper(function, chunks)`` that evaluates the probability of
+            chunks of grid points elsewhere (e.g. ``saisei.scale.client_map(client)`` on a
+            Dask cluster). Every grid point's probability depends only on that point and the
+            draws fixed at ``fit``, so the region is the same; with ``method="exact"`` (a
+            random Genz integration shared by the points) the grid is evaluated here.
 
         Returns
         -------
@@ -520,6 +527,7 @@ class BayesianDesignSpace:
             fixed=fixed,
             points=points,
             method=method,
+            mapper=mapper,
         )
 
     def proven_acceptable_ranges(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from itertools import product
 from typing import TYPE_CHECKING, Any
 
@@ -187,6 +188,15 @@ def _grow_box(mask: np.ndarray, score: np.ndarray) -> tuple[tuple[int, int], ...
         box = best_move
 
 
+_GRID_CHUNK = 1000  # grid points per task when a mapper spreads the evaluation
+
+
+def _probability_of(
+    model: BayesianDesignSpace, specs: Mapping[str, Spec], method: str, rows: pd.DataFrame
+) -> np.ndarray:
+    return np.asarray(model.probability(rows, specs, method=method), dtype=float)
+
+
 def build_region(
     model: BayesianDesignSpace,
     specs: Mapping[str, Spec],
@@ -196,6 +206,7 @@ def build_region(
     fixed: Mapping[str, float] | None,
     points: int,
     method: str,
+    mapper: Any = None,
 ) -> DesignSpaceRegion:
     """The design space of a fitted model on a grid (see ``BayesianDesignSpace.region``)."""
     reliability = _check_reliability(reliability)
@@ -207,7 +218,12 @@ def build_region(
     mesh = np.meshgrid(*axes.values(), indexing="ij")
     frame = pd.DataFrame({p: m.ravel() for p, m in zip(varied, mesh, strict=True)})
     full = frame.assign(**rest)[model.parameters_]
-    prob = model.probability(full, specs, method=method)
+    if mapper is None or method == "exact":
+        prob = model.probability(full, specs, method=method)
+    else:
+        chunks = [full.iloc[i : i + _GRID_CHUNK] for i in range(0, len(full), _GRID_CHUNK)]
+        evaluate = partial(_probability_of, model, specs, method)
+        prob = np.concatenate([np.asarray(p, dtype=float) for p in mapper(evaluate, chunks)])
     inside = prob >= reliability
     frame = frame.assign(probability=prob, inside=inside)
     shape = tuple(len(a) for a in axes.values())

@@ -89,6 +89,9 @@ class BatchEvolutionModel(BaseEstimator):
         Process variables.
     score_mean_, score_std_ : ndarray of shape (n_times, n_components)
         Average and standard deviation of the reference scores along maturity.
+    x_mean_ : ndarray of shape (n_times, n_variables)
+        Reference mean of the scaled variables along maturity, pooled over the same window
+        as the score statistics: the centre the T2 contributions are measured from.
     t2_limits_, spe_limits_ : ndarray of shape (n_times,)
         Limits along maturity.
     t2_train_, spe_train_ : ndarray of shape (n_lots, n_times)
@@ -128,6 +131,14 @@ class BatchEvolutionModel(BaseEstimator):
         self.aligner = aligner
         self.n_top = n_top
 
+    def check_params(self) -> None:
+        """Validate the parameters (``fit`` does this first); raise ValidationFailed."""
+        owner = type(self).__name__
+        check_scale(self.scale, owner)
+        check_alpha(self.alpha, owner)
+        check_int(self.window, "window", owner, minimum=0)
+        check_int(self.n_top, "n_top", owner, minimum=1)
+
     def fit(self, data: Any, y: Any = None) -> BatchEvolutionModel:
         """Fit on reference (normal) batches: a long table or a 3-D array.
 
@@ -136,10 +147,7 @@ class BatchEvolutionModel(BaseEstimator):
         self : BatchEvolutionModel
         """
         owner = type(self).__name__
-        check_scale(self.scale, owner)
-        check_alpha(self.alpha, owner)
-        check_int(self.window, "window", owner, minimum=0)
-        check_int(self.n_top, "n_top", owner, minimum=1)
+        self.check_params()
         cube = _prepare(self, data, fitting=True)
         b, j, k = cube.values.shape
         if b < 3:
@@ -160,6 +168,7 @@ class BatchEvolutionModel(BaseEstimator):
         scores[present], spe[present] = diagnosis.scores, diagnosis.spe
         scores, spe = scores.reshape(b, j, a), spe.reshape(b, j)
         self._fit_maturity_limits(scores, spe)
+        self._fit_maturity_means(self.pca_._scale(rows).reshape(b, j, k), scores)
         centred = scores - self.score_mean_[None]
         self.t2_train_ = np.einsum("bja,jac,bjc->bj", centred, self.score_cov_inv_, centred)
         self.spe_train_ = spe
@@ -189,6 +198,92 @@ class BatchEvolutionModel(BaseEstimator):
             self.score_cov_inv_[i] = np.linalg.pinv(cov, hermitian=True)
             self.t2_limits_[i] = t2_limit(a, max(n_batches, 1), self.alpha, "II")
             self.spe_limits_[i] = spe_limit_from_moments(spe[:, lo:hi].ravel(), self.alpha)
+
+    def _fit_maturity_means(self, scaled: np.ndarray, scores: np.ndarray) -> None:
+        """Reference mean of the scaled rows at each time, over the rows and window that
+        give ``score_mean_`` (so ``x_mean_ @ R`` equals ``score_mean_`` for complete rows)."""
+        _b, j, k = scaled.shape
+        w = int(self.window)
+        self.x_mean_ = np.zeros((j, k))
+        for i in range(j):
+            lo, hi = max(0, i - w), min(j, i + w + 1)
+            rows = scaled[:, lo:hi].reshape(-1, k)
+            used = rows[~np.isnan(scores[:, lo:hi].reshape(-1, scores.shape[2])).any(axis=1)]
+            if used.shape[0] >= 2:
+                counts = (~np.isnan(used)).sum(axis=0)
+                self.x_mean_[i] = np.where(
+                    counts > 0, np.nansum(used, axis=0) / np.maximum(counts, 1), 0.0
+                )
+
+    def _maturity_centre(self, grid: np.ndarray) -> np.ndarray:
+        """Scaled reference mean at each row's grid time. Models stored before ``x_mean_``
+        existed fall back on the mean scores projected on the loadings."""
+        x_mean = getattr(self, "x_mean_", None)
+        if x_mean is None:
+            return np.asarray(self.score_mean_[grid] @ self.pca_._xloadings.T)
+        return np.asarray(x_mean[grid])
+
+    def _scored_rows(self, data: Any) -> dict[str, Any]:
+        """T2 and SPE of every row with data against the limits of its maturity, with the
+        per-variable contributions."""
+        ensure_fitted(self)
+        cube = _prepare(self, data, fitting=False)
+        b, j, k = cube.values.shape
+        rows = cube.values.reshape(b * j, k)
+        present = np.flatnonzero(~np.isnan(rows).all(axis=1))
+        grid = _grid_index(np.tile(cube.times, b)[present], self.times_)
+        pca = self.pca_
+        Xs = pca._scale(rows[present])
+        diagnosis = pca._diagnose_array(rows[present], pd.RangeIndex(present.size))
+        centred = diagnosis.scores - self.score_mean_[grid]
+        weights = np.einsum("nac,nc->na", self.score_cov_inv_[grid], centred)
+        # Generalised T2 contributions (Westerhuis, Gurden & Smilde 2000, Chemom. Intell. Lab.
+        # Syst. 51, 95-114) about the reference at the same maturity: with x the scaled row,
+        # xbar_j the reference mean and S_j the score covariance at its time j,
+        # c_k = (x_k - xbar_jk) * [R S_j^-1 (t - tbar_j)]_k, which sum to T2 = (t - tbar_j)'
+        # S_j^-1 (t - tbar_j) when tbar_j = R' xbar_j (complete reference rows).
+        x_dev = np.where(np.isnan(Xs), 0.0, Xs - self._maturity_centre(grid))
+        return {
+            "lots": np.asarray(cube.lots, dtype=object)[np.repeat(np.arange(b), j)[present]],
+            "times": np.tile(cube.times, b)[present],
+            "grid": grid,
+            "diagnosis": diagnosis,
+            "t2": np.einsum("na,na->n", centred, weights),
+            "t2_contributions": x_dev * (weights @ pca._rotation.T),
+        }
+
+    def contributions(self, data: Any) -> pd.DataFrame:
+        """Per-variable contributions to T2 and SPE of every row with data.
+
+        T2 contributions are measured from the reference mean at the same maturity (not the
+        overall mean) and sum to the row's T2; SPE contributions are the squared residuals
+        of the scaled row and sum to its SPE.
+
+        Parameters
+        ----------
+        data : long DataFrame or 3-D array
+            Batches to diagnose, as for :meth:`monitor`.
+
+        Returns
+        -------
+        DataFrame
+            Two rows per lot and time with data: ``lot, t, statistic`` (``"t2"`` or
+            ``"spe"``) and one column per variable (scaled units squared).
+        """
+        scored = self._scored_rows(data)
+        frames = []
+        for statistic, values in (
+            ("t2", scored["t2_contributions"]),
+            ("spe", scored["diagnosis"].spe_contributions),
+        ):
+            frame = pd.DataFrame(values, columns=list(self.variables_))
+            frame.insert(0, "statistic", statistic)
+            frame.insert(0, "t", scored["times"])
+            frame.insert(0, "lot", scored["lots"])
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True).sort_values(
+            ["lot", "t", "statistic"], kind="stable", ignore_index=True
+        )
 
     def limits_frame(self) -> pd.DataFrame:
         """Limits and score trajectories along maturity, one row per grid time."""
@@ -220,39 +315,22 @@ class BatchEvolutionModel(BaseEstimator):
             One row per lot and time with data: ``lot, t, t2, t2_limit, spe, spe_limit,
             t2_alarm, spe_alarm, alarm, top_variables`` and the scores ``score_1..``.
         """
-        ensure_fitted(self)
-        cube = _prepare(self, data, fitting=False)
-        b, j, k = cube.values.shape
-        rows = cube.values.reshape(b * j, k)
-        present = np.flatnonzero(~np.isnan(rows).all(axis=1))
-        lot_of = np.repeat(np.arange(b), j)[present]
-        time_of = np.tile(cube.times, b)[present]
-        grid = _grid_index(time_of, self.times_)
-        pca = self.pca_
-        Xs = pca._scale(rows[present])
-        observed = ~np.isnan(Xs)
-        diagnosis = pca._diagnose_array(rows[present], pd.RangeIndex(present.size))
+        scored = self._scored_rows(data)
+        grid, diagnosis, t2 = scored["grid"], scored["diagnosis"], scored["t2"]
         scores = diagnosis.scores
-        centred = scores - self.score_mean_[grid]
-        weights = np.einsum("nac,nc->na", self.score_cov_inv_[grid], centred)
-        t2 = np.einsum("na,na->n", centred, weights)
-        P = pca._xloadings
-        # x - P mean_j projects on R (= P) to t - mean_j, so these contributions sum to T2.
-        x_dev = np.where(observed, Xs - self.score_mean_[grid] @ P.T, 0.0)
-        t2_contrib = x_dev * (weights @ pca._rotation.T)
         t2_lim, spe_lim = self.t2_limits_[grid], self.spe_limits_[grid]
         tops = top_contributors(
             t2 / t2_lim,
             diagnosis.spe / spe_lim,
-            t2_contrib,
+            scored["t2_contributions"],
             diagnosis.spe_contributions,
             self.variables_,
             self.n_top,
         )
         frame = pd.DataFrame(
             {
-                "lot": np.asarray(cube.lots, dtype=object)[lot_of],
-                "t": time_of,
+                "lot": scored["lots"],
+                "t": scored["times"],
                 "t2": t2,
                 "t2_limit": t2_lim,
                 "spe": diagnosis.spe,
@@ -336,6 +414,14 @@ class BatchLevelModel(BaseEstimator):
         self.aligner = aligner
         self.n_top = n_top
 
+    def check_params(self) -> None:
+        """Validate the parameters (``fit`` does this first); raise ValidationFailed."""
+        owner = type(self).__name__
+        check_scale(self.scale, owner)
+        check_alpha(self.alpha, owner)
+        check_choice(self.impute, "impute", owner, IMPUTATIONS)
+        check_int(self.n_top, "n_top", owner, minimum=1)
+
     def fit(self, data: Any, y: Any = None) -> BatchLevelModel:
         """Fit on reference batches, with end-of-batch quality ``y`` (indexed by lot) or not.
 
@@ -351,10 +437,7 @@ class BatchLevelModel(BaseEstimator):
         self : BatchLevelModel
         """
         owner = type(self).__name__
-        check_scale(self.scale, owner)
-        check_alpha(self.alpha, owner)
-        check_choice(self.impute, "impute", owner, IMPUTATIONS)
-        check_int(self.n_top, "n_top", owner, minimum=1)
+        self.check_params()
         cube = _prepare(self, data, fitting=True)
         b, j, k = cube.values.shape
         if b < 3:

@@ -93,6 +93,22 @@ def spe_limit_from_moments(spe_values: np.ndarray, alpha: float) -> float:
     return float(v / (2 * m) * stats.chi2.ppf(1 - alpha, 2 * m * m / v))
 
 
+def spe_limit_from_mean_var(n: float, mean: float, m2: float, alpha: float) -> float:
+    """:func:`spe_limit_from_moments` from the count, mean and centred sum of squares.
+
+    The same scaled chi-square (Nomikos & MacGregor 1995) for reference SPE values known only
+    by their summary: ``v = m2 / (n - 1)``; ``inf`` for fewer than 2 values.
+    """
+    if n < 2:
+        return float("inf")
+    v = m2 / (n - 1)
+    if mean <= 0.0:
+        return 0.0
+    if v <= 0.0:
+        return float(mean)
+    return float(v / (2 * mean) * stats.chi2.ppf(1 - alpha, 2 * mean * mean / v))
+
+
 def dmodx_limit(
     n_components: int, n_samples: int, n_features: int, alpha: float, centred: bool = True
 ) -> float:

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query
 
 from saisei.api.deps import SOURCE, CurrentUser, PathId, StoreDep
 from saisei.api.schemas.operations import AcknowledgeIn
-from saisei.custody import chains, parties, shipments
+from saisei.custody import chains, parties
 from saisei.domain.enums import PartyType
-from saisei.services import overview
+from saisei.services import overview, shipments
 
 router = APIRouter(tags=["custody"])
 
@@ -71,6 +71,6 @@ def acknowledge(
     code: str, number: PathId, body: AcknowledgeIn, store: StoreDep, actor: CurrentUser
 ) -> dict[str, Any]:
     """Acknowledge excursion ``number`` (from 1) with a comment; receipt is decided again."""
-    return shipments.acknowledge_shipment_excursion(
+    return shipments.acknowledge_excursion(
         store, actor.username, code, number, body.comment, source=SOURCE
     ).to_dict()

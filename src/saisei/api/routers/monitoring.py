@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from saisei.api.deps import CurrentUser, StoreDep
 from saisei.api.schemas.operations import BuildModelIn, ScoreIn
-from saisei.services import monitoring, overview
+from saisei.services import monitoring, overview, quality_prediction
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"])
 
@@ -42,3 +42,9 @@ def list_alarms(
 ) -> dict[str, Any]:
     """Stored alarms, newest first, optionally of one lot."""
     return {"items": [a.to_dict() for a in overview.list_alarms(store, lot=lot, limit=limit)]}
+
+
+@router.get("/predictions")
+def list_predictions(store: StoreDep, _actor: CurrentUser, lot: str) -> dict[str, Any]:
+    """The latest predicted end-of-batch quality of ``lot``, one per quality model."""
+    return {"items": [p.to_dict() for p in quality_prediction.latest_predictions(store, lot)]}

@@ -22,13 +22,15 @@ import asyncio
 import contextlib
 import logging
 import math
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from asyncua import Client, Node, ua
-from asyncua.common.subscription import DataChangeEvent, StatusChangeEvent, Subscription
+from asyncua.client.ua_session import UaSession
+from asyncua.common.subscription import Subscription
 from asyncua.crypto import security_policies
 
 from saisei.errors import ConfigurationError
@@ -65,6 +67,36 @@ _LINK_ERRORS = (OSError, TimeoutError, ConnectionError, ua.UaError)
 
 class _Lost(Exception):
     """The connection to the server was lost."""
+
+
+_Notification = list[ua.MonitoredItemNotification] | ua.StatusChangeNotification
+
+
+class _BulkSubscription(Subscription):
+    """A subscription that hands on the data changes of each publish response whole.
+
+    asyncua wraps every monitored-item notification in events of its own and queues them
+    one by one; at thousands of values a second that costs more than decoding them. Here
+    each publish response puts one list (or one status change) on :attr:`notifications`.
+    """
+
+    def __init__(self, session: UaSession, params: ua.CreateSubscriptionParameters) -> None:
+        super().__init__(session, params, None, queue_maxsize=0)
+        self.notifications: asyncio.Queue[_Notification] = asyncio.Queue()
+
+    async def publish_callback(self, publish_result: ua.PublishResult) -> None:
+        """Queue the notifications of one publish response (called by the session)."""
+        self.last_publish_at = time.monotonic()
+        message = publish_result.NotificationMessage
+        if message.NotificationData is None:
+            return
+        self.last_sequence_number = int(message.SequenceNumber)
+        for notification in message.NotificationData:
+            if isinstance(notification, ua.DataChangeNotification):
+                if notification.MonitoredItems:
+                    self.notifications.put_nowait(notification.MonitoredItems)
+            elif isinstance(notification, ua.StatusChangeNotification):
+                self.notifications.put_nowait(notification)
 
 
 @dataclass
@@ -164,6 +196,7 @@ class OpcUaAcquirer:
         self._password = password
         self._last: dict[str, datetime] = dict(resume_from or {})
         self._by_handle: dict[int, NodeMapping] = {}
+        self._qualities: dict[int, str] = {}
         self._history: dict[str, bool] | None = None
         self._buffer: list[Reading] = []
         self._events: list[ConnectionEvent] = []
@@ -364,11 +397,22 @@ class OpcUaAcquirer:
             offered[mapped.node_id] = bool(level & ua.AccessLevel.HistoryRead.mask)
         return offered
 
-    async def _subscribe(self, client: Client) -> Subscription:
+    async def _subscribe(self, client: Client) -> _BulkSubscription:
         fastest = min(m.sampling_interval_ms for m in self.mapping.nodes)
         publishing = max(self.mapping.publishing_interval_ms, 1.0)
+        settings = ua.CreateSubscriptionParameters(
+            RequestedPublishingInterval=publishing,
+            RequestedLifetimeCount=10_000,
+            RequestedMaxKeepAliveCount=client.get_keepalive_count(publishing),
+            MaxNotificationsPerPublish=0,  # no limit: a backlog comes in few responses
+            PublishingEnabled=True,
+            Priority=0,
+        )
         # An unbounded client queue: nothing is dropped on the way to the buffer.
-        subscription = await client.create_subscription(publishing, None, queue_maxsize=0)
+        subscription = _BulkSubscription(client.uaclient.session, settings)
+        revised = client.get_subscription_revised_params(settings, await subscription.init())
+        if revised is not None:
+            await subscription.update(revised)
         requests = []
         self._by_handle = {}
         for handle, mapped in enumerate(self.mapping.nodes, start=1):
@@ -404,25 +448,38 @@ class OpcUaAcquirer:
     # -- values -------------------------------------------------------------------------
 
     async def _consume(
-        self, client: Client, subscription: Subscription, lost: asyncio.Event
+        self, client: Client, subscription: _BulkSubscription, lost: asyncio.Event
     ) -> None:
-        async for event in subscription:
-            if isinstance(event, DataChangeEvent):
-                item = event.data.monitored_item
-                mapped = self._by_handle.get(item.ClientHandle)
-                if mapped is None or item.Value is None or _no_data(item.Value):
-                    continue
-                status = item.Value.StatusCode
-                if status is not None and int(status.value) & OVERFLOW_BIT:
-                    until = item.Value.SourceTimestamp or item.Value.ServerTimestamp
-                    await self._backfill(client, [mapped], until=until)
-                if self._accept(mapped, item.Value):
-                    self.stats.live += 1
-            elif isinstance(event, StatusChangeEvent):
-                status = event.notification.Status
+        by_handle = self._by_handle
+        while True:
+            notifications = await subscription.notifications.get()
+            if isinstance(notifications, ua.StatusChangeNotification):
+                status = notifications.Status
                 if status is not None and not status.is_good():
                     lost.set()
                     return
+                continue
+            live = 0
+            try:
+                for item in notifications:
+                    mapped = by_handle.get(item.ClientHandle)
+                    data = item.Value
+                    if mapped is None or data is None or _no_data(data):
+                        continue
+                    status = data.StatusCode
+                    if status is not None and int(status.value) & OVERFLOW_BIT:
+                        until = data.SourceTimestamp or data.ServerTimestamp
+                        await self._backfill(client, [mapped], until=until)
+                    live += self._accept(mapped, data)
+            finally:
+                self.stats.live += live
+
+    def _quality(self, status: ua.StatusCode | None) -> str:
+        code = 0 if status is None else int(status.value)
+        quality = self._qualities.get(code)
+        if quality is None:
+            quality = self._qualities[code] = quality_of(status)
+        return quality
 
     def _accept(self, mapped: NodeMapping, data: ua.DataValue) -> bool:
         timestamp = data.SourceTimestamp or data.ServerTimestamp or _now()
@@ -433,10 +490,12 @@ class OpcUaAcquirer:
             self.stats.duplicates_dropped += 1
             return False
         self._last[mapped.node_id] = timestamp
-        start = self.stage_starts.setdefault(mapped.stage, timestamp)
+        start = self.stage_starts.get(mapped.stage)
+        if start is None:
+            start = self.stage_starts[mapped.stage] = timestamp
         raw = data.Value.Value if data.Value is not None else None
         value = _number(raw)
-        quality = quality_of(data.StatusCode)
+        quality = self._quality(data.StatusCode)
         if value is None and raw is not None and quality == "good":
             quality = "bad:BadTypeMismatch"
         if quality.startswith("bad"):  # Part 4, 7.7.1: a Bad value is not a measurement

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -96,6 +97,22 @@ class Playback:
             )
         offsets = {str(s): float((v - origin).total_seconds()) for s, v in starts.items()}
         return cls(lot=lot, channels=tuple(channels), stage_offsets_s=offsets)
+
+
+class _PlantValue(ua.DataValue):
+    """A published sample. The server clones every value written to a monitored node
+    (``copy.deepcopy``, about 0.35 ms a value, the largest cost of a busy plant); the plant
+    never changes a value once written, so the clone can be the value itself."""
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _PlantValue:
+        return self
+
+
+_GOOD = ua.StatusCode(ua.UInt32(ua.StatusCodes.Good))
+_SENSOR_FAILURE = ua.StatusCode(ua.UInt32(ua.StatusCodes.BadSensorFailure))
+_NULL = ua.Variant(None, ua.VariantType.Null)
 
 
 class _History(HistoryStorageInterface):
@@ -411,17 +428,11 @@ class EquipmentServer:
     def _data_value(
         value: float, timestamp: datetime, status: ua.StatusCode | None
     ) -> ua.DataValue:
-        code = status or ua.StatusCode(
-            ua.UInt32(
-                ua.StatusCodes.Good if np.isfinite(value) else ua.StatusCodes.BadSensorFailure
-            )
-        )
+        code = status or (_GOOD if math.isfinite(value) else _SENSOR_FAILURE)
         variant = (
-            ua.Variant(None, ua.VariantType.Null)
-            if code.is_bad()
-            else ua.Variant(float(value), ua.VariantType.Double)
+            _NULL if code.is_bad() else ua.Variant(float(value), ua.VariantType.Double, None, False)
         )
-        return ua.DataValue(
+        return _PlantValue(
             variant,
             StatusCode=code,
             SourceTimestamp=cast(ua.DateTime, timestamp),

@@ -20,7 +20,7 @@ from saisei.storage.models.design_space import DesignSpace, DesignSpaceStatus
 from saisei.storage.models.logistics import CustodyEvent, Shipment
 from saisei.storage.models.materials import Equipment, Material, MaterialLot
 from saisei.storage.models.monitoring import MonitoringAlarm, MonitoringModel
-from saisei.storage.models.parties import Party, Role, User, user_roles
+from saisei.storage.models.parties import Party, PasswordHistory, Role, User, user_roles
 from saisei.storage.models.process import (
     ProcessDefinition,
     ProcessParameter,
@@ -62,6 +62,7 @@ __all__ = [
     "Observation",
     "ParameterValue",
     "Party",
+    "PasswordHistory",
     "ProcessDefinition",
     "ProcessParameter",
     "ProcessStage",

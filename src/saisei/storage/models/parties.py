@@ -60,3 +60,17 @@ class User(IdMixin, Base):
 
     roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="raise")
     party: Mapped[Party | None] = relationship(lazy="raise")
+
+
+class PasswordHistory(IdMixin, Base):
+    """A password a user had before: its argon2 hash and when it was replaced.
+
+    Read to refuse the re-use of recent passwords (EU GMP Annex 11 section 12); never a
+    password itself.
+    """
+
+    __tablename__ = "password_history"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -25,6 +25,7 @@ __all__ = [
     "chain_by_id",
     "chain_events",
     "chain_ids_with_events",
+    "chain_ids_with_unlinked_events",
     "collections_of_chain",
     "get_party",
     "get_shipment",
@@ -115,6 +116,17 @@ def chain_ids_with_events(session: Session) -> list[int]:
     rows = session.execute(
         select(CustodyEvent.coi_id)
         .where(CustodyEvent.coi_id.is_not(None))
+        .group_by(CustodyEvent.coi_id)
+        .order_by(CustodyEvent.coi_id)
+    ).scalars()
+    return [int(i) for i in rows if i is not None]
+
+
+def chain_ids_with_unlinked_events(session: Session) -> list[int]:
+    """Ids of every chain of identity with custody events that are not hash-linked (imported)."""
+    rows = session.execute(
+        select(CustodyEvent.coi_id)
+        .where(CustodyEvent.coi_id.is_not(None), CustodyEvent.seq.is_(None))
         .group_by(CustodyEvent.coi_id)
         .order_by(CustodyEvent.coi_id)
     ).scalars()

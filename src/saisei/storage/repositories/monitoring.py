@@ -5,10 +5,23 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from saisei.domain.enums import ProductType, SubjectType
-from saisei.storage.models import Batch, MonitoringAlarm, MonitoringModel, TimeSeriesSegment
+from saisei.domain.enums import ProductType, QCStatus, SubjectType
+from saisei.storage.models import (
+    Batch,
+    MonitoringAlarm,
+    MonitoringModel,
+    QCResult,
+    TimeSeriesSegment,
+)
 
-__all__ = ["find_model", "lots_with_series", "models", "next_version", "stored_alarms"]
+__all__ = [
+    "find_model",
+    "lots_with_series",
+    "models",
+    "next_version",
+    "quality_results",
+    "stored_alarms",
+]
 
 
 def lots_with_series(session: Session, product: ProductType, stage: str) -> list[str]:
@@ -66,3 +79,18 @@ def stored_alarms(session: Session, model_id: int, batch_id: int) -> set[float]:
             )
         ).scalars()
     )
+
+
+def quality_results(session: Session, lots: list[str], attribute: str) -> list[tuple[str, float]]:
+    """(lot, value) of every valid numeric QC result of ``attribute`` of ``lots``."""
+    rows = session.execute(
+        select(Batch.lot_number, QCResult.value)
+        .join(Batch, Batch.id == QCResult.batch_id)
+        .where(
+            Batch.lot_number.in_(lots),
+            QCResult.attribute == attribute,
+            QCResult.value.is_not(None),
+            QCResult.status == QCStatus.VALID,
+        )
+    ).all()
+    return [(str(lot), float(value)) for lot, value in rows if value is not None]

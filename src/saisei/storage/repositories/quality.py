@@ -20,6 +20,7 @@ from saisei.storage.models import (
     CustodyEvent,
     Deviation,
     Party,
+    PasswordHistory,
     ProcessDefinition,
     QCResult,
     QualityAttribute,
@@ -91,6 +92,20 @@ def get_user(session: Session, username: str) -> User:
     if user is None:
         raise NotFound(f"No user {username!r}. List users with 'saisei users list'.")
     return user
+
+
+def previous_password_hashes(session: Session, user_id: int, limit: int) -> list[str]:
+    """The hashes of the user's ``limit`` most recently replaced passwords, newest first."""
+    if limit <= 0:
+        return []
+    return list(
+        session.execute(
+            select(PasswordHistory.password_hash)
+            .where(PasswordHistory.user_id == user_id)
+            .order_by(PasswordHistory.replaced_at.desc(), PasswordHistory.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
 
 
 def list_users(session: Session) -> list[User]:
@@ -262,17 +277,18 @@ def deviations_of_results(session: Session, result_ids: Sequence[int]) -> list[D
 
 
 def next_deviation_number(session: Session) -> str:
-    """The next free deviation number ``DEV-00001``, ``DEV-00002``, ...
+    """The next deviation number ``DEV-00001``, ``DEV-00002``, ...: one after the highest taken.
 
-    Starts after the number of stored deviations and skips numbers already taken (imported
-    deviations may use the same pattern); the unique constraint still guards two writers.
+    Only numbers of exactly this pattern count (imported deviations may be numbered otherwise,
+    e.g. ``DEV-MSC-0001``). Taking the highest rather than counting rows keeps the numbering
+    free of collisions when numbers are missing or imported out of order; the unique constraint
+    still guards two concurrent writers.
     """
-    number = session.execute(select(func.count()).select_from(Deviation)).scalar_one() + 1
-    while session.execute(
-        select(Deviation.id).where(Deviation.number == f"DEV-{number:05d}")
-    ).first():
-        number += 1
-    return f"DEV-{number:05d}"
+    taken = session.execute(
+        select(Deviation.number).where(Deviation.number.like("DEV-_____"))
+    ).scalars()
+    highest = max((int(n[4:]) for n in taken if n[4:].isdigit()), default=0)
+    return f"DEV-{highest + 1:05d}"
 
 
 # custody, shipments -------------------------------------------------------------------------

@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import RedirectResponse, Response
 
-from saisei.custody import shipments
 from saisei.quality import disposition, review
 from saisei.quality.esign import Credentials
+from saisei.services import shipments
 from saisei.web.context import SOURCE, Page, check_csrf, signed_in
 
 router = APIRouter()
@@ -95,7 +95,7 @@ def acknowledge(
 ) -> Response:
     """Acknowledge one excursion with a comment."""
     assert page.user is not None  # signed_in guarantees it
-    shipments.acknowledge_shipment_excursion(
+    shipments.acknowledge_excursion(
         page.request.app.state.store, page.user.username, code, number, comment, source=SOURCE
     )
     return RedirectResponse(f"/shipments/{code}", status_code=303)

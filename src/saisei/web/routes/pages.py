@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
+from markupsafe import Markup
 
 from saisei.services import audit, batch_overview, overview, spc
 from saisei.services.caching import ResultCache
 from saisei.web.context import SignedIn
 from saisei.web.figures import batch_figures, chart_figures, shipment_figures
-from saisei.web.render import render
+from saisei.web.render import render, templates
 
 router = APIRouter()
 
@@ -49,13 +50,15 @@ def batches(
     )
 
 
-@router.get("/batches/{lot}")
-def batch(lot: str, page: SignedIn, at_h: float | None = None) -> Response:
-    """Everything about one lot (JSON twin: GET /api/v1/batches/{lot}/overview)."""
-    cache = _cache(page)
-    view = batch_overview.batch_overview(
-        page.request.app.state.store, lot, at_h=at_h, cache=cache
-    ).to_dict()
+def _batch_page(
+    lot: str, found: batch_overview.BatchOverview, cache: ResultCache, at_h: float | None
+) -> tuple[dict[str, Any], dict[str, Any], Markup]:
+    """The batch page's view, figures and alarm rows, which are the same for every viewer;
+    the figures also outlive changes elsewhere in the store."""
+    view = found.to_dict()
+    alarm_rows = Markup(
+        templates.get_template("partials/_alarm_rows.html").render(alarms=view["alarms"], lot=lot)
+    )
     monitoring = view["monitoring"]
     key = (
         "batch-figures",
@@ -66,8 +69,19 @@ def batch(lot: str, page: SignedIn, at_h: float | None = None) -> Response:
         len(view["alarms"]),
         at_h,
     )
-    drawn = cache.get(key, lambda: batch_figures(view))
-    return render(page, "batch.html", view=view, figures=drawn, lot=lot)
+    return view, cache.get(key, lambda: batch_figures(view)), alarm_rows
+
+
+@router.get("/batches/{lot}")
+def batch(lot: str, page: SignedIn, at_h: float | None = None) -> Response:
+    """Everything about one lot (JSON twin: GET /api/v1/batches/{lot}/overview)."""
+    cache = _cache(page)
+    found = batch_overview.batch_overview(page.request.app.state.store, lot, at_h=at_h, cache=cache)
+    # One serialisation per state of the store (the view carries the audit head it was read at).
+    view, drawn, alarm_rows = cache.get(
+        ("batch-page", lot, found.as_of_seq, at_h), lambda: _batch_page(lot, found, cache, at_h)
+    )
+    return render(page, "batch.html", view=view, figures=drawn, alarm_rows=alarm_rows, lot=lot)
 
 
 @router.get("/shipments")

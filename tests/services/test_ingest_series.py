@@ -1,0 +1,195 @@
+"""Importing time series: row progress, all-or-nothing segment writes, unchanged content
+recognised by its hash, and durability before the manifest commits."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from saisei.errors import ValidationFailed
+from saisei.services.ingest import import_path
+from saisei.storage import timeseries
+from saisei.storage.audit import audit_events
+from saisei.storage.store import Store
+
+LOTS = "lot,product_type\nL1,MSC\nL2,MSC\n"
+#: 2 lots x 2 stages x 2 variables x 3 times = 24 rows in 4 segments (one per lot and stage).
+ROWS = [
+    (lot, stage, variable, t, 37.0 + t, "degC")
+    for lot in ("L1", "L2")
+    for stage in ("expansion", "harvest")
+    for variable in ("temperature", "ph")
+    for t in (0.0, 0.5, 1.0)
+]
+
+
+def _series_csv(rows: Sequence[tuple[object, ...]]) -> str:
+    lines = ["lot,stage,variable,t,value,unit"] + [",".join(map(str, row)) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def lots(store: Store, tmp_path: Path) -> Store:
+    """A store holding lots L1 and L2."""
+    path = tmp_path / "lots" / "batches.csv"
+    path.parent.mkdir()
+    path.write_text(LOTS, encoding="utf-8")
+    assert import_path(store, path, actor="importer").ok
+    return store
+
+
+def _write_series(tmp_path: Path, rows: Sequence[tuple[object, ...]], name: str = "in") -> Path:
+    path = tmp_path / name / "timeseries.csv"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(_series_csv(rows), encoding="utf-8")
+    return path
+
+
+def _segments(store: Store) -> list[tuple[str, str, str, int]]:
+    """(segment id, path, sha256, rows) of the current segments of L1 and L2."""
+    with store.reader() as session:
+        found = store.timeseries.segments(session, subject_ref=["L1", "L2"])
+        return [(s.segment_id, s.path, s.sha256, s.row_count) for s in found]
+
+
+def _files(store: Store) -> list[Path]:
+    return sorted(p for p in store.timeseries.root.rglob("*") if p.is_file())
+
+
+def test_progress_reports_rows_segment_by_segment(lots: Store, tmp_path: Path) -> None:
+    calls: list[tuple[str, int, int]] = []
+    import_path(
+        lots,
+        _write_series(tmp_path, ROWS),
+        actor="importer",
+        progress=lambda table, done, total: calls.append((table, done, total)),
+    )
+    # One call per segment (4 = 2 lots x 2 stages), 6 rows each, out of 24.
+    assert calls == [("timeseries", 6 * k, 24) for k in (1, 2, 3, 4)]
+
+
+def test_progress_of_a_relational_table_is_one_call(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "batches.csv"
+    path.write_text(LOTS, encoding="utf-8")
+    calls: list[tuple[str, int, int]] = []
+    import_path(
+        store,
+        path,
+        actor="importer",
+        progress=lambda *call: calls.append(call),  # type: ignore[arg-type]
+    )
+    assert calls == [("batches", 2, 2)]
+
+
+def test_segment_write_failure_mid_import_leaves_nothing(
+    lots: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write = timeseries.TimeSeriesStore.write_encoded
+    written: list[int] = []
+
+    def failing(self: timeseries.TimeSeriesStore, *args: object, **kwargs: object) -> object:
+        if len(written) == 2:
+            raise OSError("No space left on device")
+        written.append(1)
+        return write(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(timeseries.TimeSeriesStore, "write_encoded", failing)
+    with pytest.raises(OSError, match="No space left"):
+        import_path(lots, _write_series(tmp_path, ROWS), actor="importer")
+    assert written == [1, 1], "two segments were written before the failure"
+    assert _files(lots) == [], "no segment file and no temporary file is left"
+    assert _segments(lots) == []
+    with lots.reader() as session:
+        assert audit_events(session, entity_type="time_series_segment") == []
+
+
+def test_files_are_flushed_before_the_manifest_commits(
+    lots: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fsync_fails(path: Path) -> None:
+        raise OSError("I/O error")
+
+    monkeypatch.setattr(timeseries, "_fsync", fsync_fails)
+    with pytest.raises(OSError, match="I/O error"):
+        import_path(lots, _write_series(tmp_path, ROWS), actor="importer")
+    assert _segments(lots) == [], "no manifest row commits when a file could not be flushed"
+    assert _files(lots) == []
+
+
+def test_every_file_and_folder_is_flushed(
+    lots: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flushed: list[Path] = []
+    fsync = timeseries._fsync
+
+    def record(path: Path) -> None:
+        flushed.append(path)
+        fsync(path)
+
+    monkeypatch.setattr(timeseries, "_fsync", record)
+    import_path(lots, _write_series(tmp_path, ROWS), actor="importer")
+    root = lots.timeseries.root
+    files = _files(lots)
+    assert len(files) == 4
+    # Each file, its stage and lot folders, the subject-type folder and the root.
+    folders = {f.parent for f in files} | {f.parent.parent for f in files} | {root / "batch"}
+    assert set(flushed) == set(files) | folders | {root}
+    assert len(flushed) == len(set(flushed)), "each path is flushed once"
+
+
+def test_unchanged_series_is_recognised_by_its_hash(
+    lots: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write_series(tmp_path, ROWS)
+    import_path(lots, path, actor="importer")
+    stored = _segments(lots)
+    for _, relative, sha256, _ in stored:  # hashlib's SHA-256 of the file's bytes
+        data = (lots.timeseries.root / relative).read_bytes()
+        assert sha256 == hashlib.sha256(data).hexdigest()
+
+    def no_reading(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a stored segment was read back")
+
+    monkeypatch.setattr(pd, "read_parquet", no_reading)
+    report = import_path(lots, path, actor="importer")
+    assert [(t.inserted, t.unchanged) for t in report.tables] == [(0, 24)]
+    assert _segments(lots) == stored
+
+
+def test_same_rows_in_another_order_are_unchanged(lots: Store, tmp_path: Path) -> None:
+    import_path(lots, _write_series(tmp_path, ROWS), actor="importer")
+    # Variables of each segment swapped: other bytes, same content.
+    swapped = sorted(ROWS, key=lambda r: (r[0], r[1], r[2] != "ph", r[3]))
+    assert swapped != ROWS
+    report = import_path(lots, _write_series(tmp_path, swapped, "again"), actor="importer")
+    assert [(t.inserted, t.unchanged, t.corrected) for t in report.tables] == [(0, 24, 0)]
+    assert len(_segments(lots)) == 4
+
+
+def test_rows_of_a_segment_need_not_be_contiguous(lots: Store, tmp_path: Path) -> None:
+    # Lots interleaved row by row: each segment still gets exactly its own rows.
+    interleaved = [row for pair in zip(ROWS[:12], ROWS[12:], strict=True) for row in pair]
+    import_path(lots, _write_series(tmp_path, interleaved), actor="importer")
+    with lots.reader() as session:
+        data = lots.timeseries.read(session, lot=["L1", "L2"])
+    expected = pd.DataFrame(ROWS, columns=["lot", "stage", "variable", "t", "value", "unit"])
+    expected = expected.sort_values(["lot", "stage", "variable", "t"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        data[expected.columns].reset_index(drop=True), expected, check_dtype=False
+    )
+    assert [rows for *_, rows in _segments(lots)] == [6, 6, 6, 6]
+
+
+def test_unknown_lot_is_named_and_nothing_is_written(lots: Store, tmp_path: Path) -> None:
+    rows = [*ROWS, ("L9", "expansion", "temperature", 0.0, 37.0, "degC")]
+    with pytest.raises(ValidationFailed, match="Nothing was stored") as info:
+        import_path(lots, _write_series(tmp_path, rows), actor="importer")
+    assert any(
+        "timeseries.csv, row 25, field 'lot': names unknown batch 'L9'" in str(e)
+        for e in info.value.errors
+    )
+    assert _files(lots) == []
