@@ -17,7 +17,7 @@ from saisei.services.caching import ResultCache
 from saisei.services.sessions import SessionGate
 from saisei.storage.store import Store
 
-__all__ = ["auth_policy", "build_store", "create_app"]
+__all__ = ["auth_policy", "build_store", "create_app", "create_app_from_environment"]
 
 
 def auth_policy(settings: Settings) -> AuthPolicy:
@@ -89,3 +89,20 @@ def create_app(
     app.include_router(create_web_router())
     mount_static(app)
     return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The web application of the home the ``SAISEI_*`` environment variables name.
+
+    The factory ``saisei serve --workers N`` gives uvicorn (as the import string
+    ``saisei.app:create_app_from_environment``): each worker process calls it and builds its
+    own store, caches and session gate from the environment the command filled in.
+
+    Raises
+    ------
+    ConfigurationError
+        When a ``SAISEI_*`` variable is malformed; the message names it.
+    """
+    from saisei.config import load_settings
+
+    return create_app(load_settings())

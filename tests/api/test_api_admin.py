@@ -126,3 +126,87 @@ def test_the_store_revision_follows_every_change(client: TestClient, auth: Auth)
     )
     assert entered.status_code == 201
     assert store_revision(store) > before
+
+
+#: A process definition in the exchange format of docs/exchange-format.md (process/*.yaml).
+PROCESS_YAML = b"""
+name: MSC-BM
+version: "2.2"
+product_type: MSC
+description: expansion at 5 % O2
+stages:
+  - name: expansion
+    parameters:
+      - {name: temperature, unit: degC, class: CPP, target: 37.0, nor: [36.5, 37.5]}
+attributes:
+  - name: viability
+    unit: "%"
+    specifications:
+      - {purpose: release, lower: 70.0}
+"""
+
+
+def _upload(client: TestClient, headers: dict[str, str], content: bytes, name: str) -> object:
+    return client.post(
+        "/api/v1/processes",
+        files={"file": (name, content, "application/yaml")},
+        data={"reason": "process change PC-12"},
+        headers=headers,
+    )
+
+
+def test_a_process_definition_is_imported_once(client: TestClient, auth: Auth) -> None:
+    headers = auth("ps.kimura")
+    first = _upload(client, headers, PROCESS_YAML, "MSC-BM-2.2.yaml")
+    assert first.status_code == 201, first.text  # type: ignore[attr-defined]
+    assert first.json() == {"name": "MSC-BM", "version": "2.2", "created": True}  # type: ignore[attr-defined]
+    listed = client.get("/api/v1/processes", headers=headers).json()["items"]
+    assert [(p["name"], p["version"]) for p in listed] == [("MSC-BM", "2.1"), ("MSC-BM", "2.2")]
+    (new,) = [p for p in listed if p["version"] == "2.2"]
+    assert new["stages"][0]["parameters"][0]["nor"] == [36.5, 37.5]
+    again = _upload(client, headers, PROCESS_YAML, "MSC-BM-2.2.yaml")
+    assert again.json()["created"] is False  # type: ignore[attr-defined]
+    # a stored version never changes: other content under 2.2 is refused
+    changed = PROCESS_YAML.replace(b"lower: 70.0", b"lower: 80.0")
+    refused = _upload(client, headers, changed, "MSC-BM-2.2.yaml")
+    assert refused.status_code == 409  # type: ignore[attr-defined]
+    assert "already stored with different content" in refused.json()["error"]  # type: ignore[attr-defined]
+    audit = client.get("/api/v1/audit?entity_type=process_definition", headers=auth("qa.sato"))
+    assert audit.status_code == 200
+
+
+def test_a_bad_process_definition_names_the_file_and_field(client: TestClient, auth: Auth) -> None:
+    bad = PROCESS_YAML.replace(b"class: CPP", b"class: critical")
+    response = _upload(client, auth("admin.kato"), bad, "MSC-BM-2.2.yaml")
+    assert response.status_code == 422  # type: ignore[attr-defined]
+    body = response.json()  # type: ignore[attr-defined]
+    assert "MSC-BM-2.2.yaml was refused" in body["error"]
+    assert "field 'stages.expansion.temperature.class'" in body["error"]
+    assert body["errors"] == [
+        {
+            "file": "MSC-BM-2.2.yaml",
+            "row": None,
+            "field": "stages.expansion.temperature.class",
+            "value": "critical",
+            "message": "must be one of CPP, KPP, non-critical",
+        }
+    ]
+    missing = _upload(client, auth("admin.kato"), b"name: X\nversion: '1'\n", "x.yaml")
+    fields = [(e["field"], e["message"]) for e in missing.json()["errors"]]  # type: ignore[attr-defined]
+    assert fields == [
+        ("product_type", "required key 'product_type' is missing"),
+        ("stages", "required key 'stages' is missing"),
+    ]
+    binary = _upload(client, auth("admin.kato"), b"\xff\xfe name", "x.yaml")
+    assert binary.status_code == 422 and "is not UTF-8 text" in binary.json()["error"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("username", sorted(USERS))
+def test_process_import_is_refused_per_role(client: TestClient, auth: Auth, username: str) -> None:
+    response = _upload(client, auth(username), PROCESS_YAML, "MSC-BM-2.2.yaml")
+    # administrators and process scientists keep the process definitions
+    if username in ("admin.kato", "ps.kimura"):
+        assert response.status_code == 201, response.text  # type: ignore[attr-defined]
+    else:
+        assert response.status_code == 403  # type: ignore[attr-defined]
+        assert "processes.import" in response.json()["error"]  # type: ignore[attr-defined]

@@ -156,13 +156,13 @@ def test_db_status_and_upgrade(home: Path) -> None:
 
 @pytest.mark.slow
 def test_demo_simulates_and_imports_a_plant(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["demo", "--home", str(tmp_path / "demo"), "--json"])
+    result = runner.invoke(app, ["demo", "--home", str(tmp_path / "demo"), "--small", "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["import"]["ok"] is True
     counts = summary["home"]["counts"]
-    # The default programme (docs/simulator.md): 150 MSC + 40 CAR-T + 20 AAV lots.
-    assert counts["batches"] == 210
+    # The small programme (docs/simulator.md): 8 MSC + 5 CAR-T + 4 AAV lots.
+    assert counts["batches"] == 17
     assert counts["timeseries_segments"] > 0 and counts["shipments"] > 0
     verify = runner.invoke(app, ["--home", str(tmp_path / "demo"), "audit", "verify"])
     assert verify.exit_code == 0, verify.output

@@ -81,7 +81,8 @@ def test_a_demo_lot_is_reviewed_and_released_and_a_broken_chain_is_refused(
     tmp_path: Path,
 ) -> None:
     home = tmp_path / "demo"
-    summary = _ok(_run(home, "demo", "--home", str(home), "--json"))
+    # the small programme has the full one's shape: held lots, a broken chain, an OOS lot
+    summary = _ok(_run(home, "demo", "--home", str(home), "--small", "--json"))
     assert summary["import"]["ok"] is True
     truth = json.loads((home / "demo-exchange" / "truth.json").read_text())
     held = truth["awaiting_disposition"]
@@ -140,6 +141,7 @@ def test_a_demo_lot_is_reviewed_and_released_and_a_broken_chain_is_refused(
     # a held lot whose QC failed is refused for its out-of-specification results
     cart = {b["lot"]: b for b in truth["batches"]["cart"]}
     failed = [x for x in held["cart"] if cart[x]["qc_passed"] is False]
+    assert failed, "the small programme holds a CAR-T lot out of specification"
     for other in failed:
         check = _ok(_run(home, "release", other, "--check", "--json"))
         (qc,) = [p for p in check["prerequisites"] if p["name"] == "QC results"]

@@ -8,10 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from saisei.errors import ValidationFailed
 from saisei.ingestion.reader import RawTable, read_file
 from saisei.ingestion.validate import group_codes, validate_table
 
@@ -165,3 +168,101 @@ def test_whole_numbers_and_missing_words_in_an_int_column(tmp_path: Path) -> Non
     ]
     assert table.frame["age_years"].tolist()[1] == 40.0
     assert np.isnan(table.frame["age_years"].tolist()[2])
+
+
+def test_unpadded_numbers_and_spellings_of_no_value(tmp_path: Path) -> None:
+    # Every value parses as it stands (the direct path); "nan", "NaN" and "NAN" are
+    # spellings of no value (as in pandas' and R's exports), so those rows lack their time.
+    times = ["1e-1", "+2.5", ".5", "5.", "nan", "00012", "NaN", "2.5E-3", "NAN"]
+    content = HEADER + "".join(f"L1,s,v{i},{t},1,\n" for i, t in enumerate(times))
+    write_folder(tmp_path, {"timeseries.csv": content})
+    (raw,) = read_file(tmp_path / "timeseries.csv")
+    table = validate_table(raw)
+    assert [(e.row, e.field, e.message) for e in table.errors] == [
+        (row, "t", "required value is missing") for row in (5, 7, 9)
+    ]
+    # Reference: pandas.to_numeric of the same text, the spellings of no value as None.
+    words = {"nan", "NaN", "NAN"}
+    given = pd.Series([None if t in words else t for t in times], dtype=object)
+    expected = pd.to_numeric(given).to_numpy(float)
+    np.testing.assert_array_equal(table.frame["t"].to_numpy(), expected)
+
+
+def test_missing_text_numbers_of_a_parquet_file_are_no_value(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {"lot": "L1", "stage": "s", "variable": ["a", "b", "c"], "t": ["0", None, "2"]}
+    )
+    frame.to_parquet(tmp_path / "timeseries.parquet", index=False)
+    (raw,) = read_file(tmp_path / "timeseries.parquet")
+    table = validate_table(raw)
+    assert [(e.row, e.field, e.message) for e in table.errors] == [
+        (2, "t", "required value is missing")
+    ]
+    np.testing.assert_array_equal(table.frame["t"].to_numpy(), [0.0, np.nan, 2.0])
+
+
+def test_bad_byte_after_the_header_is_named_with_its_line(tmp_path: Path) -> None:
+    # Arrow reads the file; a byte that is not UTF-8 sends it to the decoding that names it.
+    (tmp_path / "timeseries.csv").write_bytes(
+        (HEADER + "L1,s,x,0,1,degC\nL1,s,x,1,2,degC\n").encode() + b'L1,"s\xff",x,2,3,degC\n'
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        read_file(tmp_path / "timeseries.csv")
+    assert [str(e) for e in caught.value.errors] == [
+        "timeseries.csv, row 3: byte 0xFF at line 4 is not valid UTF-8; save the file as "
+        "UTF-8 (CSV UTF-8 in Excel)"
+    ]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["L1", "L2", "L3"]),
+            st.sampled_from(["expansion", "harvest"]),
+            st.sampled_from(["temp", "ph"]),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    st.booleans(),
+)
+def test_segment_and_series_numbering_are_those_of_pandas_groupby(
+    rows: list[tuple[str, str, str]], grouped: bool
+) -> None:
+    if grouped:
+        rows = sorted(rows)
+    content = HEADER + "".join(
+        f"{lot},{stage},{v},{i},1,\n" for i, (lot, stage, v) in enumerate(rows)
+    )
+    table = validate_table(_raw(content))
+    frame = pd.DataFrame(rows, columns=["lot", "stage", "variable"])
+    for columns in (["lot", "stage"], ["lot", "stage", "variable"], ["lot"]):
+        reference = frame.groupby(columns, sort=False).ngroup().to_numpy()
+        np.testing.assert_array_equal(table.codes(columns), reference)
+
+
+def test_parquet_text_is_read_as_pandas_reads_it_and_numbered_from_the_file(
+    tmp_path: Path,
+) -> None:
+    # Several row groups (each with its own dictionary), a missing lot, a header unit.
+    frame = pd.DataFrame(
+        {
+            "lot": ["L2", "L1", "L2", None] * 50,
+            "stage": "s",
+            "variable": ["a", "b"] * 100,
+            "t [min]": [str(i) for i in range(200)],
+        }
+    )
+    path = tmp_path / "timeseries.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=30)
+    (raw,) = read_file(path)
+    reference = pd.read_parquet(path).rename(columns={"t [min]": "t"})
+    pd.testing.assert_frame_equal(raw.frame, reference)
+    table = validate_table(raw)
+    assert [(e.row, e.field) for e in table.errors] == [(r, "lot") for r in range(4, 201, 4)]
+    columns = ["stage", "variable"]
+    np.testing.assert_array_equal(
+        table.codes(columns), reference.groupby(columns, sort=False).ngroup().to_numpy()
+    )
+    np.testing.assert_allclose(table.frame["t"].to_numpy(), np.arange(200) / 60.0, rtol=1e-12)

@@ -14,7 +14,7 @@ from saisei.errors import PermissionDenied, SaiseiError
 from saisei.quality import deviations, disposition, esign, review, specs, users
 from saisei.quality.permissions import OPERATIONS, ROLE_PERMISSIONS, Role, roles_allowed
 from saisei.quality.users import AuthPolicy
-from saisei.services import comparability, monitoring, shipments
+from saisei.services import comparability, monitoring, processes, shipments
 from saisei.storage.repositories import batches as batch_repo
 from saisei.storage.store import Store
 
@@ -67,6 +67,17 @@ _PLAN = {
     "test_lots": {"process_versions": ["MSC-BM:2.2"]},
     "cqas": [{"name": "viability", "tier": 2, "unit": "%"}],
 }
+
+
+_PROCESS_YAML = """
+name: MSC-MATRIX
+version: "1.0"
+product_type: MSC
+stages:
+  - name: expansion
+    parameters:
+      - {name: temperature, unit: degC, class: CPP, target: 37.0, nor: [36.5, 37.5]}
+"""
 
 
 def _locked_study(store: Store, plant: Plant, policy: AuthPolicy) -> None:
@@ -181,6 +192,12 @@ OPERATION_CALLS: dict[str, Op] = {
     "monitoring.score_lot": lambda s, p, pol, a, ok: _past_the_permission_check(
         lambda: monitoring.score_lot(s, p.lot, model="none", actor=a)
     ),
+    "monitoring.acknowledge_alarm": lambda s, p, pol, a, ok: _past_the_permission_check(
+        lambda: monitoring.acknowledge_alarm(s, 1, actor=a, comment="probe recalibrated")
+    ),
+    "processes.import_process": lambda s, p, pol, a, ok: processes.import_process(
+        s, a, _PROCESS_YAML, filename="msc-matrix.yaml"
+    ),
     "disposition.reject_batch": lambda s, p, pol, a, ok: (
         ok and _reviewed(s, p, pol),
         disposition.reject_batch(s, p.lot, creds(a), pol, reason="potency trend"),
@@ -220,6 +237,18 @@ def test_key_segregation_of_duties() -> None:
         Role.PROCESS_SCIENTIST,
         Role.OPERATOR,
         Role.QA,
+    }
+    # process definitions are system configuration kept by those who design the process
+    assert set(roles_allowed("processes.import_process")) == {
+        Role.ADMIN,
+        Role.PROCESS_SCIENTIST,
+    }
+    # those who watch the running batch acknowledge its alarms; an administrator, who builds
+    # models, and a viewer do not
+    assert set(roles_allowed("monitoring.acknowledge_alarm")) == {
+        Role.OPERATOR,
+        Role.QA,
+        Role.PROCESS_SCIENTIST,
     }
 
 

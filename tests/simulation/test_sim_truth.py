@@ -14,6 +14,7 @@ from saisei.simulation import (
     probability_in_spec,
     simulate,
 )
+from saisei.simulation._programme import PROGRAMMES
 
 
 def test_truth_is_json_and_names_every_fault_and_change(msc_result: SimulationResult) -> None:
@@ -78,16 +79,24 @@ def test_simulate_refuses_bad_arguments() -> None:
         simulate("aav", 3, 1, faults="freezer_failure@1")
 
 
-@pytest.mark.slow
+def test_the_full_programme_is_the_documented_plant() -> None:
+    # docs/simulator.md: 150 MSC batches with the medium change at batch 100, 40 CAR-T, 20 AAV
+    plan = {product: (n, change) for product, n, change, _faults in PROGRAMMES["full"]}
+    assert plan == {"msc": (150, 100), "cart": (40, None), "aav": (20, None)}
+    with pytest.raises(ValidationFailed, match="size must be one of full, small. Got 'huge'"):
+        default_programme(3, size="huge")
+
+
 def test_default_programme_has_the_demo_shape() -> None:
-    result = default_programme(3)
+    # the small programme has the full one's shape (docs/simulator.md), in a few lots
+    result = default_programme(3, size="small")
     batches = result.tables["batches"]
-    assert batches["product_type"].value_counts().to_dict() == {"MSC": 150, "CAR-T": 40, "AAV": 20}
+    assert batches["product_type"].value_counts().to_dict() == {"MSC": 8, "CAR-T": 5, "AAV": 4}
     parties = result.tables["parties"]
     assert (parties["party_type"] == "collection_site").sum() == 3
     assert (parties["party_type"] == "intermediary").sum() == 1
     assert (parties["party_type"] == "manufacturer").sum() == 1
-    assert result.truth["process_changes"][0]["from_batch"] == 100
+    assert result.truth["process_changes"][0]["from_batch"] == 4
     assert len(result.truth["faults"]) >= 5
     assert batches["lot"].is_unique
     # the newest three lots of each product await disposition (docs/simulator.md)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ from saisei.domain.enums import SubjectType
 from saisei.errors import NotFound, ValidationFailed
 from saisei.storage.models import TimeSeriesSegment
 from saisei.storage.store import Store
+from saisei.storage.timeseries import SegmentBatch
 
 
 def _trace(hours: int = 24, variables: tuple[str, ...] = ("temperature", "pH")) -> pd.DataFrame:
@@ -189,3 +191,19 @@ def test_empty_segment_is_refused(store: Store) -> None:
 def test_reading_requires_exactly_one_subject(store: Store) -> None:
     with store.reader() as session, pytest.raises(ValidationFailed, match="exactly one"):
         store.timeseries.read(session)
+
+
+def test_background_write_failure_is_raised_and_leaves_no_file(tmp_path: Path) -> None:
+    root = tmp_path / "ts"
+    root.mkdir()
+    (root / "blocked").write_text("a file where a folder is needed", encoding="utf-8")
+    batch = SegmentBatch(root)
+    data = pa.py_buffer(b"segment bytes")
+    batch.write(root / "batch" / "L1" / "a.parquet", data)
+    batch.write(root / "blocked" / "L2" / "b.parquet", data)  # its folder cannot be made
+    with pytest.raises(OSError):
+        batch.sync()
+    assert (root / "batch" / "L1" / "a.parquet").read_bytes() == b"segment bytes"
+    batch.discard()
+    left = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    assert left == ["blocked"], "the written file is removed and no temporary file is left"

@@ -85,3 +85,47 @@ def test_navigation_links_the_new_pages(sign_in: SignIn, client: TestClient) -> 
     html = sign_in("view.abe").get("/").text
     for href in ("/drivers", "/design-space", "/comparability", "/admin/users"):
         assert f'href="{href}"' in html
+
+
+#: A process definition in the exchange format (docs/exchange-format.md, process/*.yaml).
+PROCESS_YAML = b"""
+name: CAR-T-X
+version: "1.0"
+product_type: CAR-T
+stages:
+  - name: expansion
+    parameters:
+      - {name: ph, unit: "1", class: KPP, nor: [7.0, 7.4]}
+"""
+
+
+def test_a_process_definition_is_imported_from_the_page(
+    sign_in: SignIn, client: TestClient
+) -> None:
+    sign_in("ps.kimura")
+    page = client.get("/admin/processes")
+    form = page.text.split('id="import-process-form"')[1]
+    assert 'enctype="multipart/form-data"' in page.text and 'name="file"' in form
+    token = csrf_of(form)
+    upload = {"file": ("car-t-x.yaml", PROCESS_YAML, "application/yaml")}
+    forged = client.post("/admin/processes", data={"csrf": "0" * 64}, files=upload)
+    assert forged.status_code == 403
+    imported = client.post("/admin/processes", data={"csrf": token}, files=upload)
+    assert imported.status_code == 303
+    assert imported.headers["location"] == "/admin/processes#process-CAR-T-X-1.0"
+    section = client.get("/admin/processes").text.split('id="process-CAR-T-X-1.0"')[1]
+    assert "ph" in section and "KPP" in section
+    bad = {"file": ("bad.yaml", PROCESS_YAML.replace(b"CAR-T\n", b"iPSC\n"), "text/yaml")}
+    refused = client.post("/admin/processes", data={"csrf": token}, files=bad)
+    assert refused.status_code == 422
+    assert "bad.yaml, field &#39;product_type&#39;" in refused.text
+    client.get("/prefs?lang=ja")
+    assert "工程定義の取り込み" in client.get("/admin/processes").text
+
+
+def test_a_viewer_may_not_import_a_process_definition(sign_in: SignIn, client: TestClient) -> None:
+    sign_in("view.abe")
+    token = csrf_of(client.get("/admin/processes").text)
+    upload = {"file": ("car-t-x.yaml", PROCESS_YAML, "application/yaml")}
+    refused = client.post("/admin/processes", data={"csrf": token}, files=upload)
+    assert refused.status_code == 403 and "processes.import" in refused.text

@@ -47,6 +47,11 @@ def demo(
     ctx: typer.Context,
     home: Path = typer.Option(Path("demo-home"), "--home", help="Folder of the demo home."),
     seed: int = typer.Option(20261128, "--seed", help="Seed of the simulated programme."),
+    small: bool = typer.Option(
+        False,
+        "--small",
+        help="A small programme (8 MSC, 5 CAR-T, 4 AAV lots) of the same shape, for tests.",
+    ),
     serve: bool = typer.Option(
         False, "--serve", help="Then serve it: print the address and a demo login, and serve."
     ),
@@ -58,7 +63,8 @@ def demo(
 
     Three hospitals and an intermediary supply a manufacturer: about 150 MSC batches (with a
     medium change at batch 100), 40 CAR-T and 20 AAV lots, with a few faults and transport
-    excursions, imported through the normal importer. Run again, it only summarises the home.
+    excursions, imported through the normal importer (--small: 8 MSC, 5 CAR-T and 4 AAV lots
+    of the same shape). Run again, it only summarises the home.
     With --serve it then creates the demo account (once; administrator and QA, its password
     kept in the home's demo-login.txt), prints the address and the login, and serves the
     pages and the API until interrupted.
@@ -70,6 +76,7 @@ def demo(
             store,
             settings.home,
             seed=seed,
+            size="small" if small else "full",
             progress=lambda stage, done: bar.update(task, completed=done, description=stage),
         )
         login = ensure_demo_login(store, settings.home, policy_from(settings)) if serve else None

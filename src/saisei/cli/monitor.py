@@ -1,4 +1,5 @@
-"""`saisei monitor`: models of normal operation and scoring of batches."""
+"""`saisei monitor`: models of normal operation, scoring of batches and their alarms, and
+quality models predicting a running batch's end-of-batch quality."""
 
 from __future__ import annotations
 
@@ -16,11 +17,25 @@ from saisei.cli._common import (
     settings_from,
 )
 from saisei.cli.data import _actor
-from saisei.services.monitoring import build_model, list_models, score_lot
+from saisei.services.monitoring import acknowledge_alarm, build_model, list_models, score_lot
+from saisei.services.overview import list_alarms
+from saisei.services.quality_prediction import (
+    QualityPrediction,
+    build_quality_model,
+    latest_predictions,
+    predict_quality,
+)
 
 app = typer.Typer(
-    help="Multivariate monitoring: build models, score batches.", no_args_is_help=True
+    help="Multivariate monitoring: build models, score batches, acknowledge alarms, predict "
+    "end-of-batch quality.",
+    no_args_is_help=True,
 )
+quality_app = typer.Typer(
+    help="Quality models: end-of-batch quality predicted from the trajectory so far.",
+    no_args_is_help=True,
+)
+app.add_typer(quality_app, name="quality-model")
 
 
 @app.command("build")
@@ -142,3 +157,150 @@ def list_command(ctx: typer.Context, json_output: bool = JSON_OPTION) -> None:
             for r in rows
         ],
     )
+
+
+@app.command("alarms")
+@handle_errors
+def alarms_command(
+    ctx: typer.Context,
+    lot: str | None = typer.Argument(None, help="Lot whose alarms are listed (default: all)."),
+    limit: int = typer.Option(200, "--limit", min=1, max=1000, help="At most this many."),
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """List stored alarms, newest first, with their id and acknowledgement."""
+    with open_store(settings_from(ctx)) as store:
+        rows = list_alarms(store, lot=lot, limit=limit)
+    if json_output:
+        print_json([r.to_dict() for r in rows])
+        return
+    print_table(
+        "Monitoring alarms",
+        ["id", "lot", "model", "t (h)", "statistic", "value", "limit", "acknowledged"],
+        [
+            [
+                r.id,
+                r.lot,
+                f"{r.model} v{r.version}",
+                f"{r.t_h:.2f}",
+                r.statistic.upper(),
+                f"{r.value:.3g}",
+                f"{r.limit:.3g}",
+                f"{r.acknowledged_by}: {r.acknowledgement_comment}" if r.acknowledged else "no",
+            ]
+            for r in rows
+        ],
+    )
+
+
+@app.command("acknowledge")
+@handle_errors
+def acknowledge_command(
+    ctx: typer.Context,
+    alarm: int = typer.Argument(..., help="Alarm id (see 'saisei monitor alarms')."),
+    comment: str = typer.Option(..., "--comment", help="What was seen and what was done."),
+    actor: str | None = typer.Option(None, "--actor", help="User id for the audit trail."),
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Acknowledge an alarm with a comment (stored and audited)."""
+    with open_store(settings_from(ctx)) as store:
+        done = acknowledge_alarm(store, alarm, actor=_actor(actor), comment=comment, source="cli")
+    if json_output:
+        print_json(done.to_dict())
+        return
+    typer.echo(
+        f"Alarm {done.id} of lot {done.lot} (t = {done.t_h:.2f} h) acknowledged by "
+        f"{done.acknowledged_by}."
+    )
+
+
+@quality_app.command("build")
+@handle_errors
+def quality_build(
+    ctx: typer.Context,
+    product: str = typer.Option(..., "--product", help="MSC, CAR-T, iPSC-derived, AAV, LV."),
+    stage: str = typer.Option(..., "--stage", help="Process stage whose series are modelled."),
+    attribute: str = typer.Option(..., "--attribute", help="QC attribute predicted."),
+    name: str = typer.Option(..., "--name", help="Model name; each build adds a version."),
+    lots: list[str] | None = typer.Option(
+        None, "--lots", help="Reference lots (repeat the option); default: all with data."
+    ),
+    variables: list[str] | None = typer.Option(
+        None, "--variable", help="Variables to model (repeat); default: all at the stage."
+    ),
+    n_components: int | None = typer.Option(
+        None, "--components", min=1, help="PLS components; default: cross-validated."
+    ),
+    resample_h: float = typer.Option(1.0, "--resample-h", min=0.0, help="Time bin width (h)."),
+    actor: str | None = typer.Option(None, "--actor", help="User id for the audit trail."),
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Fit a batch-level PLS model of a QC attribute on reference lots; store a version."""
+    with open_store(settings_from(ctx)) as store:
+        summary = build_quality_model(
+            store,
+            name=name,
+            product=product,
+            stage=stage,
+            attribute=attribute,
+            actor=_actor(actor),
+            lots=lots or None,
+            variables=variables or None,
+            n_components=n_components,
+            resample_h=resample_h,
+        )
+    if json_output:
+        print_json(summary.to_dict())
+    else:
+        typer.echo(
+            f"Quality model {summary.name} v{summary.version} of {attribute}: "
+            f"{len(summary.lots)} reference lots, {len(summary.variables)} variables, "
+            f"{summary.n_components} components."
+        )
+
+
+@app.command("predict")
+@handle_errors
+def predict(
+    ctx: typer.Context,
+    lot: str = typer.Argument(..., help="Lot (running or finished)."),
+    model: str | None = typer.Option(
+        None, "--model", help="Predict now with this quality model (audited); default: show."
+    ),
+    version: int | None = typer.Option(None, "--version", help="Model version (newest)."),
+    actor: str | None = typer.Option(None, "--actor", help="User id for the audit trail."),
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Show the latest predicted end-of-batch quality of a lot, one per quality model.
+
+    With --model the lot is predicted now from its series so far (and the prediction is
+    audited) before the latest predictions are shown.
+    """
+    with open_store(settings_from(ctx)) as store:
+        if model is not None:
+            predict_quality(store, lot, model=model, version=version, actor=_actor(actor))
+        found = latest_predictions(store, lot)
+    if json_output:
+        print_json([p.to_dict() for p in found])
+        return
+    if not found:
+        typer.echo(
+            f"No prediction of lot {lot} yet; predict with 'saisei monitor predict {lot} "
+            "--model NAME'.",
+            err=True,
+        )
+        return
+    print_table(
+        f"Predicted end-of-batch quality of {lot}",
+        ["attribute", "predicted", "data until (h)", "model", "predicted at"],
+        [_prediction_row(p) for p in found],
+    )
+
+
+def _prediction_row(p: QualityPrediction) -> list[str]:
+    return [
+        p.attribute,
+        f"{p.value:.4g}",
+        f"{p.data_until_h:.2f}",
+        f"{p.model} v{p.version}",
+        p.predicted_at.isoformat(timespec="seconds"),
+    ]

@@ -12,7 +12,7 @@ import codecs
 import csv
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
 
@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from saisei.errors import FieldError, ValidationFailed
 from saisei.ingestion.schemas import SCHEMAS
@@ -46,6 +47,9 @@ class RawTable:
         Units given in the header as ``name [unit]``.
     rows : ndarray of int, optional
         Row of the file each frame row came from (when one file row became several rows).
+    dictionaries : dict of str to ChunkedArray
+        Text columns of a Parquet file as the file stores them, dictionary-encoded (the
+        same values as in :attr:`frame`); validation numbers their values from these.
     """
 
     table: str
@@ -53,6 +57,7 @@ class RawTable:
     frame: pd.DataFrame
     header_units: dict[str, str]
     rows: np.ndarray | None = None
+    dictionaries: dict[str, pa.ChunkedArray] = field(default_factory=dict, repr=False)
 
 
 def split_header_unit(header: str) -> tuple[str, str | None]:
@@ -71,11 +76,20 @@ def _headers(raw: RawTable) -> RawTable:
         if unit:
             raw.header_units[name] = unit
     raw.frame = raw.frame.rename(columns=renamed)
+    raw.dictionaries = {renamed.get(k, k): v for k, v in raw.dictionaries.items()}
     return raw
 
 
 def _read_csv(path: Path, table: str) -> RawTable:
     data = path.read_bytes()
+    frame = _arrow_csv(data.removeprefix(codecs.BOM_UTF8))
+    if frame is None:
+        frame = _pandas_csv(path, data)
+    return _headers(RawTable(table, path.name, frame, {}))
+
+
+def _pandas_csv(path: Path, data: bytes) -> pd.DataFrame:
+    """The file decoded as UTF-8 (the bad byte and its line named) and parsed by pandas."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -91,24 +105,37 @@ def _read_csv(path: Path, table: str) -> RawTable:
                 )
             ],
         ) from None
-    frame = _arrow_csv(data.removeprefix(codecs.BOM_UTF8), text)
-    if frame is None:
-        frame = pd.read_csv(
+    try:
+        return pd.read_csv(
             StringIO(text), dtype=str, keep_default_na=False, na_values=[], skip_blank_lines=True
         )
-    return _headers(RawTable(table, path.name, frame, {}))
+    except pd.errors.EmptyDataError:
+        raise ValidationFailed(
+            f"{path.name} has no header row.",
+            [
+                FieldError(
+                    "the file is empty: it needs a header row naming its columns, even when it "
+                    "has no data rows",
+                    file=path.name,
+                )
+            ],
+        ) from None
 
 
-def _arrow_csv(data: bytes, text: str) -> pd.DataFrame | None:
+def _arrow_csv(data: bytes) -> pd.DataFrame | None:
     """Every cell as the text in the file, parsed by Arrow; None where pandas must decide.
 
-    Arrow parses many times faster than pandas. Files it reads differently (a repeated or
-    missing header name, rows with too many fields, an empty file) go to pandas, whose
-    handling of them is the reference.
+    Arrow parses many times faster than pandas, and checks that every cell is UTF-8 as it
+    goes, so the file is not decoded a second time. Files it reads differently (a repeated
+    or missing header name, rows with too many fields, an empty file) and files that are
+    not UTF-8 go to pandas (after the decoding that names the bad byte), whose handling of
+    them is the reference.
     """
+    end = data.find(b"\n")
     try:
-        header = next(csv.reader(StringIO(text[: text.find("\n") + 1 or len(text)])))
-    except (StopIteration, csv.Error):
+        first = (data if end < 0 else data[: end + 1]).decode("utf-8")
+        header = next(csv.reader(StringIO(first)))
+    except (UnicodeDecodeError, StopIteration, csv.Error):
         return None
     if not header or len(set(header)) != len(header) or any(not h for h in header):
         return None
@@ -120,6 +147,7 @@ def _arrow_csv(data: bytes, text: str) -> pd.DataFrame | None:
                 column_types=dict.fromkeys(header, pa.large_string()),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
+                check_utf8=True,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -129,8 +157,40 @@ def _arrow_csv(data: bytes, text: str) -> pd.DataFrame | None:
     return table.to_pandas()
 
 
+def _decoded(encoded: pa.ChunkedArray, kind: pa.DataType) -> pa.ChunkedArray:
+    """The text of a dictionary-encoded column (``take`` is faster here than ``cast``)."""
+    return pa.chunked_array(
+        [chunk.dictionary.cast(kind).take(chunk.indices) for chunk in encoded.chunks], kind
+    )
+
+
 def _read_parquet(path: Path, table: str) -> RawTable:
-    return _headers(RawTable(table, path.name, pd.read_parquet(path), {}))
+    """The rows as ``pandas.read_parquet`` gives them, text columns also as stored.
+
+    Parquet stores text columns dictionary-encoded; they are read that way (cheaper than
+    reading the text), kept for validation, and decoded to the column's own type for the
+    frame, which is then ``pandas.read_parquet``'s (``Table.to_pandas`` of the same table).
+    """
+    schema = pq.read_schema(path)
+    text = [
+        f.name
+        for f in schema
+        if f.type in (pa.string(), pa.large_string()) and schema.get_field_index(f.name) >= 0
+    ]
+    arrow = pq.read_table(path, read_dictionary=text or None)
+    dictionaries: dict[str, pa.ChunkedArray] = {}
+    for name in text:
+        index = arrow.schema.get_field_index(name)
+        stored = schema.field(name)
+        if index < 0 or not pa.types.is_dictionary(arrow.schema.field(index).type):
+            continue
+        dictionaries[name] = arrow.column(index)
+        arrow = arrow.set_column(
+            index,
+            arrow.schema.field(index).with_type(stored.type),
+            _decoded(arrow.column(index), stored.type),
+        )
+    return _headers(RawTable(table, path.name, arrow.to_pandas(), {}, dictionaries=dictionaries))
 
 
 def _read_xlsx(path: Path) -> Iterator[RawTable]:
@@ -156,10 +216,14 @@ def _read_xlsx(path: Path) -> Iterator[RawTable]:
 def read_file(path: Path, table: str | None = None) -> list[RawTable]:
     """Read one exchange file; the table is named by the file stem (or ``table``).
 
+    A file with the header row and no data rows of a table that may be empty
+    (``TableSchema.may_be_empty``, e.g. deviations) reads as no table: nothing to import.
+
     Raises
     ------
     ValidationFailed
-        For an unknown table name, an unsupported suffix or text that is not UTF-8.
+        For an unknown table name, an unsupported suffix, text that is not UTF-8, a CSV file
+        with no header row, or an empty table whose header has unknown or missing columns.
     """
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
@@ -174,7 +238,34 @@ def read_file(path: Path, table: str | None = None) -> list[RawTable]:
             f"{path.name}: {name!r} is not an exchange table. Name the file after one of "
             f"{', '.join(SCHEMAS)}, or pass the table explicitly."
         )
-    return [_read_csv(path, name) if suffix == ".csv" else _read_parquet(path, name)]
+    raw = _read_csv(path, name) if suffix == ".csv" else _read_parquet(path, name)
+    return [] if _valid_empty_table(raw) else [raw]
+
+
+def _valid_empty_table(raw: RawTable) -> bool:
+    """True for a header-only file of a table that may be empty (nothing to import); refuses
+    one whose header names unknown columns or lacks required ones."""
+    schema = SCHEMAS[raw.table]
+    if len(raw.frame) or not schema.may_be_empty:
+        return False
+    known = {c.name for c in schema.columns}
+    columns = [str(c) for c in raw.frame.columns]
+    problems = [
+        FieldError(
+            f"unknown column {name!r}; allowed: {', '.join(sorted(known))}",
+            file=raw.source,
+            field=name,
+        )
+        for name in columns
+        if name not in known
+    ] + [
+        FieldError(f"required column {name!r} is missing", file=raw.source, field=name)
+        for name in schema.required
+        if name not in columns
+    ]
+    if problems:
+        raise ValidationFailed(f"{raw.source} has no data rows and a wrong header.", problems)
+    return True
 
 
 def discover(path: Path) -> tuple[list[Path], list[Path]]:

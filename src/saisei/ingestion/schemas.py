@@ -86,6 +86,11 @@ class TableSchema:
     columns: tuple[Column, ...]
     extra_prefix: str | None = None
     ordered_by: tuple[str, ...] = field(default_factory=tuple)
+    #: Whether a file with the header and no data rows is a valid empty table (imported as
+    #: nothing): true for records of events that need not happen (deviations, observations);
+    #: false for the others, where no rows means something was not recorded (a logger file
+    #: with no readings).
+    may_be_empty: bool = False
 
     def column(self, name: str) -> Column:
         """The column called ``name``."""
@@ -421,6 +426,7 @@ SCHEMAS: dict[str, TableSchema] = {
                 Column("text", "str", True, "The observation."),
                 Column("tags", "list", description="Tags, `;`-separated."),
             ),
+            may_be_empty=True,
         ),
         TableSchema(
             "deviations",
@@ -437,6 +443,7 @@ SCHEMAS: dict[str, TableSchema] = {
                 Column("status", "enum", description="Status.", choices=_choices(DeviationStatus)),
                 Column("opened_at", "datetime", description=_TS),
             ),
+            may_be_empty=True,
         ),
     )
 }
@@ -520,6 +527,12 @@ def exchange_format_reference() -> str:
             "(needs `--reason`).",
             "",
         ]
+        if schema.may_be_empty:
+            lines += [
+                "A file with the header row and no data rows is a valid empty table (nothing "
+                "is imported); a file with no header row is refused.",
+                "",
+            ]
         if schema.extra_prefix:
             lines += [
                 f"Extra columns named `{schema.extra_prefix}<name>` are kept as attributes.",

@@ -17,6 +17,14 @@ from saisei.errors import FieldError, ValidationFailed
 from saisei.ingestion.reader import RawTable
 from saisei.ingestion.schemas import SCHEMAS, Column, TableSchema
 from saisei.ingestion.units import canonical_unit, convert
+from saisei.ingestion.validate_series import (
+    SeriesOrder,
+    check_duplicates,
+    check_time_order,
+    extend_codes,
+    group_codes,
+    stable_order,
+)
 
 __all__ = ["ValidatedTable", "group_codes", "stable_order", "validate_table"]
 
@@ -68,9 +76,22 @@ class ValidatedTable:
     #: Columns of the schema the file does not have (all values missing in :attr:`frame`).
     absent: set[str] = field(default_factory=set)
 
+    #: Series numbering by key columns, each refining the one of the columns before it.
+    groups: dict[tuple[str, ...], tuple[np.ndarray, int]] = field(default_factory=dict, repr=False)
+
     def codes(self, columns: list[str]) -> np.ndarray:
-        """:func:`group_codes` of ``columns`` of :attr:`frame`, one integer per row."""
-        return group_codes(self.frame, columns, self.factors)
+        """:func:`group_codes` of ``columns`` of :attr:`frame`, one integer per row.
+
+        Numbered once per table: the codes of ``[lot, stage]`` (segments) are the start of
+        those of ``[lot, stage, variable]`` (series) and are kept for the import.
+        """
+        return self._codes(tuple(columns))[0]
+
+    def _codes(self, columns: tuple[str, ...]) -> tuple[np.ndarray, int]:
+        if columns not in self.groups:
+            start = self._codes(columns[:-1]) if len(columns) > 1 else None
+            self.groups[columns] = extend_codes(self.frame, list(columns[-1:]), self.factors, start)
+        return self.groups[columns]
 
     @property
     def schema(self) -> TableSchema:
@@ -127,7 +148,11 @@ def _missing(values: pd.Series, words: set[str] = _NAN_WORDS) -> np.ndarray:
 
 
 def _text_factors(
-    result: ValidatedTable, column: Column, values: pd.Series, words: set[str]
+    result: ValidatedTable,
+    column: Column,
+    values: pd.Series,
+    words: set[str],
+    stored: pa.ChunkedArray | None = None,
 ) -> pd.Series | None:
     """A text column checked once per distinct value, or None to check it row by row.
 
@@ -142,8 +167,11 @@ def _text_factors(
     chunked = values.array.__arrow_array__()
     if chunked.null_count:
         return None
-    # Arrow's dictionary encoding is several times faster than pandas' factorize here.
-    encoded = pc.dictionary_encode(chunked).unify_dictionaries()
+    # As the Parquet file stores it (``stored``), or encoded by Arrow (several times faster
+    # than pandas' factorize here).
+    encoded = _stored_encoding(stored)
+    if encoded is None:
+        encoded = pc.dictionary_encode(chunked).unify_dictionaries()
     if encoded.num_chunks == 0:
         return None
     distinct = pd.Series(encoded.chunk(0).dictionary.to_pylist(), dtype=values.dtype)
@@ -151,9 +179,7 @@ def _text_factors(
     blank = np.asarray((stripped == "") | distinct.isin(words), dtype=bool)
     if blank.any() or not stripped.equals(distinct):
         return None
-    codes = np.concatenate(
-        [np.asarray(c.indices.to_numpy(), dtype=np.int64) for c in encoded.chunks]
-    )
+    codes = np.concatenate([c.indices.to_numpy() for c in encoded.chunks])
     result.factors[column.name] = (codes, len(distinct))
     if column.kind == "enum":
         unknown = ~np.asarray(distinct.isin(column.choices), dtype=bool)
@@ -161,6 +187,22 @@ def _text_factors(
             unknown[codes], column.name, f"must be one of {', '.join(column.choices)}", values
         )
     return values
+
+
+def _stored_encoding(stored: pa.ChunkedArray | None) -> pa.ChunkedArray | None:
+    """``stored`` with one dictionary of distinct values, or None if it cannot be used."""
+    if stored is None or stored.num_chunks == 0 or stored.null_count:
+        return None
+    unified = stored.unify_dictionaries()
+    dictionary = unified.chunk(0).dictionary
+    if any(
+        c.dictionary is not dictionary and not c.dictionary.equals(dictionary)
+        for c in unified.chunks
+    ):
+        return None
+    if pc.count_distinct(dictionary).as_py() != len(dictionary):
+        return None  # a writer repeated a value in its dictionary: encode the text again
+    return unified
 
 
 def _arrow_numbers(values: pd.Series, words: set[str]) -> tuple[pd.Series, np.ndarray] | None:
@@ -173,6 +215,9 @@ def _arrow_numbers(values: pd.Series, words: set[str]) -> tuple[pd.Series, np.nd
     if not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow":
         return None
     chunked = values.array.__arrow_array__()
+    direct = _direct_numbers(chunked, words)
+    if direct is not None:
+        return pd.Series(direct[0], index=values.index), direct[1]
     stripped = pc.utf8_trim_whitespace(chunked)
     blank = pc.or_(pc.equal(stripped, ""), pc.is_in(chunked, value_set=pa.array(sorted(words))))
     missing_arrow = pc.fill_null(blank, True)
@@ -185,6 +230,28 @@ def _arrow_numbers(values: pd.Series, words: set[str]) -> tuple[pd.Series, np.nd
     missing = np.asarray(missing_arrow.to_numpy(zero_copy_only=False), dtype=bool)
     numbers = np.asarray(parsed.to_numpy(zero_copy_only=False), dtype="float64")
     return pd.Series(numbers, index=values.index), missing
+
+
+def _direct_numbers(
+    chunked: pa.ChunkedArray, words: set[str]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Numbers and missing mask when every value parses as it is (no padding, no blanks).
+
+    Arrow reads ``nan`` (any case, signed) as NaN; only the rows that came out NaN or null
+    are looked at again, and those holding a spelling of no value (or null) are missing,
+    exactly as in the general path. None when some value does not parse as it stands.
+    """
+    try:
+        parsed = pc.cast(chunked, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    numbers = np.asarray(parsed.to_numpy(), dtype="float64")
+    missing = np.isnan(numbers)
+    if missing.any():
+        positions = np.flatnonzero(missing)
+        texts = pc.take(chunked, pa.array(positions)).to_pylist()
+        missing[positions] = [text is None or text in words for text in texts]
+    return numbers, missing
 
 
 def _cast_numbers(text: pd.Series, missing: np.ndarray) -> pd.Series | None:
@@ -316,7 +383,7 @@ def _column(
     values = raw.frame[column.name]
     words = _NAN_WORDS if column.kind in _NUMERIC_OR_TIME else _TEXT_NAN_WORDS
     if column.kind in ("str", "enum") and column.name != "din":
-        factored = _text_factors(result, column, values, words)
+        factored = _text_factors(result, column, values, words, raw.dictionaries.get(column.name))
         if factored is not None:
             return factored
     fast = _arrow_numbers(values, words) if column.kind in ("float", "int") else None
@@ -395,131 +462,6 @@ def _row_units(result: ValidatedTable, frame: pd.DataFrame) -> None:
             )
 
 
-def group_codes(
-    frame: pd.DataFrame,
-    columns: list[str],
-    factors: dict[str, tuple[np.ndarray, int]] | None = None,
-) -> np.ndarray:
-    """One integer per distinct combination of ``columns``, numbered in order of appearance.
-
-    The same numbering as ``frame.groupby(columns, sort=False, dropna=False).ngroup()``, but
-    each column is factorised on its own (a hash of its values, fast on Arrow strings; or
-    taken from ``factors``, column -> (codes, number of distinct values)) and the integer
-    codes are combined, instead of grouping on tuples of strings.
-    """
-    factors = factors or {}
-    codes = np.zeros(len(frame), dtype=np.int64)
-    size = 1
-    for column in columns:
-        if column in factors:
-            own, count = factors[column]
-        else:
-            own, uniques = pd.factorize(frame[column], use_na_sentinel=False)
-            count = len(uniques)
-        count = max(count, 1)
-        if size * count >= 2**62:  # renumber before the combined codes could overflow
-            codes, distinct = pd.factorize(codes)
-            size = len(distinct)
-        codes = codes * count + np.asarray(own, dtype=np.int64)
-        size *= count
-    if codes.size and bool(np.all(codes[1:] >= codes[:-1])):
-        # Rows grouped and in order (the usual file): number the runs, no hashing needed.
-        return np.concatenate([[0], np.cumsum(codes[1:] != codes[:-1])]).astype(np.int64)
-    renumbered, _ = pd.factorize(codes)
-    return np.asarray(renumbered, dtype=np.int64)
-
-
-def stable_order(codes: np.ndarray) -> np.ndarray:
-    """``np.argsort(codes, kind="stable")``, without sorting when already in order.
-
-    Files usually hold each series as one block, so their codes (numbered in order of
-    appearance) never decrease and the order is the file's.
-    """
-    if codes.size < 2 or bool(np.all(codes[1:] >= codes[:-1])):
-        return np.arange(codes.size)
-    return np.argsort(codes, kind="stable")
-
-
-@dataclass(frozen=True)
-class _SeriesOrder:
-    """Rows of a series table sorted by series, file order kept within each series."""
-
-    order: np.ndarray
-    values: np.ndarray  # time of each row, in that order
-    same: np.ndarray  # row i + 1 is of the same series as row i (in that order)
-
-    @classmethod
-    def of(cls, frame: pd.DataFrame, codes: np.ndarray, time: str) -> _SeriesOrder:
-        order = stable_order(codes)
-        sorted_codes = codes[order]
-        values = frame[time].to_numpy()[order]
-        return cls(order, values, sorted_codes[1:] == sorted_codes[:-1])
-
-    def backwards(self) -> np.ndarray:
-        """Mask over the sorted rows (from the second): earlier time than the row before."""
-        with np.errstate(invalid="ignore"):
-            return self.same & (self.values[1:] < self.values[:-1])
-
-    def repeated(self, n: int) -> np.ndarray | None:
-        """Rows whose (series, time) an earlier row has; None unless time never goes back.
-
-        With times non-decreasing within each series, equal times are neighbours in this
-        order, so one comparison with the previous row finds every repeat (the later rows,
-        as ``duplicated(keep="first")``; missing times count as equal, as in pandas).
-        """
-        if self.values.dtype.kind not in "fiuM" or self.backwards().any():
-            return None
-        before, after = self.values[:-1], self.values[1:]
-        equal = (after == before) | (pd.isna(after) & pd.isna(before))
-        repeated = np.zeros(n, dtype=bool)
-        repeated[self.order[1:][self.same & equal]] = True
-        return repeated
-
-
-def _duplicates(
-    result: ValidatedTable,
-    frame: pd.DataFrame,
-    codes: np.ndarray | None,
-    series: _SeriesOrder | None,
-) -> None:
-    key = [k for k in result.schema.key if k in frame]
-    if not key:
-        return
-    duplicated = series.repeated(len(frame)) if series is not None else None
-    if duplicated is None and codes is not None:
-        # Series tables: the key is (series, time), so compare two numeric columns.
-        time = result.schema.ordered_by[-1]
-        probe = pd.DataFrame({"series": codes, "time": frame[time].to_numpy()})
-        duplicated = np.asarray(probe.duplicated(keep="first"), dtype=bool)
-    elif duplicated is None:
-        duplicated = np.asarray(frame[key].duplicated(keep="first"), dtype=bool)
-    if duplicated.any():
-        shown = pd.Series(None, index=frame.index, dtype=object)
-        shown[duplicated] = frame.loc[duplicated, key].astype(str).agg(", ".join, axis=1)
-        result.flag(
-            duplicated,
-            ", ".join(key),
-            "duplicated key: another row of this file has the same "
-            f"{', '.join(key)}; keep one row per key",
-            shown,
-        )
-
-
-def _time_order(result: ValidatedTable, frame: pd.DataFrame, series: _SeriesOrder) -> None:
-    *groups, time = result.schema.ordered_by
-    # Stable sort by series keeps file order within each series; compare each row with the
-    # previous row of the same series.
-    backwards = np.zeros(len(frame), dtype=bool)
-    backwards[series.order[1:][series.backwards()]] = True
-    result.flag(
-        backwards,
-        time,
-        f"time goes backwards within {', '.join(groups)}: rows of "
-        "one series must be in increasing time order",
-        frame[time],
-    )
-
-
 def validate_table(raw: RawTable, *, timezone: str | None = None) -> ValidatedTable:
     """Validate and convert one raw table.
 
@@ -589,15 +531,11 @@ def validate_table(raw: RawTable, *, timezone: str | None = None) -> ValidatedTa
                     ~pd.Series(_missing(raw.frame[name]), index=raw.frame.index), None
                 )
     _row_units(result, frame)
+    result.frame = frame = frame.reset_index(drop=True)
     order = schema.ordered_by
-    codes = (
-        group_codes(frame, list(order[:-1]), result.factors)
-        if order and all(c in frame for c in order)
-        else None
-    )
-    series = _SeriesOrder.of(frame, codes, order[-1]) if codes is not None else None
-    _duplicates(result, frame, codes, series)
+    codes = result.codes(list(order[:-1])) if order and all(c in frame for c in order) else None
+    series = SeriesOrder.of(frame, codes, order[-1]) if codes is not None else None
+    check_duplicates(result, frame, codes, series)
     if series is not None:
-        _time_order(result, frame, series)
-    result.frame = frame.reset_index(drop=True)
+        check_time_order(result, frame, series)
     return result

@@ -30,8 +30,12 @@ def _atomic_write(path: Path, write: Any) -> None:
 
 
 def _serialise(frame: pd.DataFrame, table: str) -> pd.DataFrame:
-    out = frame.copy()
     schema = SCHEMAS[table]
+    if frame.columns.empty:
+        # a table with nothing in it is still written with its header, which the reader
+        # needs to tell an empty table from an empty (broken) file
+        frame = pd.DataFrame(columns=[c.name for c in schema.columns], index=frame.index)
+    out = frame.copy()
     for column in schema.columns:
         if column.name not in out:
             continue

@@ -61,18 +61,22 @@ class Permission(StrEnum):
     ACKNOWLEDGE_EXCURSION = "shipments.acknowledge"
     BUILD_MONITORING_MODEL = "monitoring.build"
     SCORE_BATCH = "monitoring.score"
+    ACKNOWLEDGE_ALARM = "monitoring.acknowledge"
+    IMPORT_PROCESS = "processes.import"
 
 
 _P = Permission
 
 #: Role -> permissions. Administrators manage accounts and system configuration such as
-#: monitoring models (segregation of duties: they neither enter data nor sign); QA owns
+#: monitoring models and process definitions (with the process scientists, who design the
+#: process; segregation of duties: administrators neither enter data nor sign); QA owns
 #: specifications, reviews and disposition. Receipt of shipments (evaluation, excursion
 #: acknowledgement with a comment) belongs to QA and the supply-chain coordinators of the
-#: collection sites and intermediaries; operators evaluate what they receive.
+#: collection sites and intermediaries; operators evaluate what they receive. Monitoring alarms
+#: are acknowledged by those who watch the running batch: operators, QA, process scientists.
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
     {
-        Role.ADMIN: frozenset({_P.MANAGE_USERS, _P.BUILD_MONITORING_MODEL}),
+        Role.ADMIN: frozenset({_P.MANAGE_USERS, _P.BUILD_MONITORING_MODEL, _P.IMPORT_PROCESS}),
         Role.QA: frozenset(
             {
                 _P.MANAGE_SPECS,
@@ -90,13 +94,20 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 _P.EVALUATE_SHIPMENT,
                 _P.ACKNOWLEDGE_EXCURSION,
                 _P.SCORE_BATCH,
+                _P.ACKNOWLEDGE_ALARM,
             }
         ),
         Role.QC_ANALYST: frozenset(
             {_P.ENTER_QC, _P.SIGN_RECORD, _P.RECORD_DEVIATION, _P.INVESTIGATE_DEVIATION}
         ),
         Role.OPERATOR: frozenset(
-            {_P.SIGN_RECORD, _P.RECORD_DEVIATION, _P.EVALUATE_SHIPMENT, _P.SCORE_BATCH}
+            {
+                _P.SIGN_RECORD,
+                _P.RECORD_DEVIATION,
+                _P.EVALUATE_SHIPMENT,
+                _P.SCORE_BATCH,
+                _P.ACKNOWLEDGE_ALARM,
+            }
         ),
         Role.PROCESS_SCIENTIST: frozenset(
             {
@@ -107,6 +118,8 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 _P.DEFINE_COMPARABILITY,
                 _P.BUILD_MONITORING_MODEL,
                 _P.SCORE_BATCH,
+                _P.ACKNOWLEDGE_ALARM,
+                _P.IMPORT_PROCESS,
             }
         ),
         Role.VIEWER: frozenset(),
@@ -150,6 +163,8 @@ OPERATIONS: Mapping[str, Permission] = MappingProxyType(
         "shipments.acknowledge_excursion": _P.ACKNOWLEDGE_EXCURSION,
         "monitoring.build_model": _P.BUILD_MONITORING_MODEL,
         "monitoring.score_lot": _P.SCORE_BATCH,
+        "monitoring.acknowledge_alarm": _P.ACKNOWLEDGE_ALARM,
+        "processes.import_process": _P.IMPORT_PROCESS,
     }
 )
 

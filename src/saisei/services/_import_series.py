@@ -23,7 +23,8 @@ import pyarrow.compute as pc
 
 from saisei.domain.enums import SubjectType
 from saisei.errors import FieldError
-from saisei.ingestion.validate import ValidatedTable, group_codes, stable_order
+from saisei.ingestion.validate import ValidatedTable
+from saisei.ingestion.validate_series import group_codes, stable_order
 from saisei.storage.exchange import Resolver
 from saisei.storage.models import TimeSeriesSegment
 from saisei.storage.repositories.exchange import shipment_codes
@@ -189,25 +190,25 @@ class SeriesImporter:
         if frame.empty:
             return
         codes = long.codes
-        order = stable_order(codes)
-        in_order = bool(np.all(order[1:] > order[:-1]))
         rows = segment_table(
             frame,
             subject=frame[long.subject].astype(str),
             stage=frame[long.stage] if long.stage else None,
         )
-        if not in_order:
+        positions = long.positions
+        if not bool(np.all(codes[1:] >= codes[:-1])):  # else each segment is one block
+            order = stable_order(codes)
             rows = rows.take(pa.array(order))
-        sorted_codes = codes[order]
-        starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
-        ends = np.r_[starts[1:], len(order)]
+            codes, positions = codes[order], positions[order]
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        ends = np.r_[starts[1:], len(codes)]
         for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
             piece = rows.slice(start, end - start)
             yield _Piece(
                 str(piece.column("subject")[0].as_py()),
                 piece.column("stage")[0].as_py(),
                 piece,
-                long.positions[order[start:end]],
+                positions[start:end],
             )
 
     def _manifest(
@@ -234,6 +235,7 @@ class SeriesImporter:
                 continue
             if incoming is None:
                 incoming = _canonical(encoded.table.to_pandas())
+            self.batch.wait()  # the segment may be one this import is still writing
             stored = pd.read_parquet(self.store.timeseries.root / segment.path)
             if _canonical(stored).equals(incoming):
                 return True

@@ -19,7 +19,7 @@ from saisei.storage.models import (
 from saisei.storage.repositories.process import find_process, process_to_doc
 from saisei.storage.types import Session
 
-__all__ = ["import_process_file"]
+__all__ = ["import_process_file", "parse_process_text", "store_process"]
 
 
 def _range(value: Any) -> tuple[float | None, float | None]:
@@ -46,8 +46,28 @@ def _problems(doc: Any, name: str) -> list[FieldError]:
                 value=doc["product_type"],
             )
         )
-    for stage in doc.get("stages") or []:
+    stages = doc.get("stages") or []
+    if not isinstance(stages, list) or not all(
+        isinstance(stage, dict) and "name" in stage for stage in stages
+    ):
+        errors.append(
+            FieldError(
+                "must be a list of stages, each a mapping with a 'name'", file=name, field="stages"
+            )
+        )
+        return errors
+    for stage in stages:
         for parameter in stage.get("parameters") or []:
+            if not isinstance(parameter, dict) or "name" not in parameter:
+                errors.append(
+                    FieldError(
+                        "each parameter must be a mapping with a 'name'",
+                        file=name,
+                        field=f"stages.{stage['name']}.parameters",
+                        value=parameter,
+                    )
+                )
+                continue
             kind = parameter.get("class", "non-critical")
             if kind not in {c.value for c in ParameterClass}:
                 errors.append(
@@ -106,6 +126,41 @@ def _build(doc: dict[str, Any]) -> ProcessDefinition:
     return process
 
 
+def parse_process_text(text: str, name: str) -> tuple[dict[str, Any] | None, list[FieldError]]:
+    """The process-definition document in ``text`` (the YAML of file ``name``) and its
+    problems against the schema of ``process/*.yaml``; the document is None when any."""
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        return None, [FieldError(f"is not valid UTF-8 YAML: {exc}", file=name)]
+    errors = _problems(doc, name)
+    return (None, errors) if errors else (doc, [])
+
+
+def store_process(
+    session: Session, doc: dict[str, Any], name: str
+) -> tuple[bool, FieldError | None]:
+    """Add the checked document ``doc`` unless its name and version exist.
+
+    Returns whether it was added, and the refusal when that version is already stored with
+    different content: a changed process is a new version, never an edit of an approved one.
+    """
+    existing = find_process(session, str(doc["name"]), str(doc["version"]))
+    if existing is None:
+        session.add(_build(doc))
+        session.flush()
+        return True, None
+    if process_to_doc(existing) != process_to_doc(_build(doc)):
+        return False, FieldError(
+            f"process {doc['name']!r} version {doc['version']!r} is already stored with "
+            "different content; give the changed process a new version",
+            file=name,
+            field="version",
+            value=doc["version"],
+        )
+    return False, None
+
+
 def import_process_file(session: Session, path: Path) -> list[FieldError]:
     """Add the process definition in ``path`` unless that name and version exist.
 
@@ -113,25 +168,11 @@ def import_process_file(session: Session, path: Path) -> list[FieldError]:
     version, never an edit of an approved one.
     """
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
         return [FieldError(f"is not valid UTF-8 YAML: {exc}", file=path.name)]
-    errors = _problems(doc, path.name)
-    if errors:
+    doc, errors = parse_process_text(text, path.name)
+    if doc is None:
         return errors
-    existing = find_process(session, str(doc["name"]), str(doc["version"]))
-    if existing is None:
-        session.add(_build(doc))
-        session.flush()
-        return []
-    if process_to_doc(existing) != process_to_doc(_build(doc)):
-        return [
-            FieldError(
-                f"process {doc['name']!r} version {doc['version']!r} is already stored with "
-                "different content; give the changed process a new version",
-                file=path.name,
-                field="version",
-                value=doc["version"],
-            )
-        ]
-    return []
+    _created, refusal = store_process(session, doc, path.name)
+    return [] if refusal is None else [refusal]

@@ -54,6 +54,7 @@ def run_demo(
     home: Path,
     *,
     seed: int = 20261128,
+    size: str = "full",
     progress: Callable[[str, float], None] | None = None,
 ) -> DemoSummary:
     """Initialise ``home``, simulate the default programme and import it.
@@ -62,12 +63,26 @@ def run_demo(
     change, CAR-T and AAV lots, a few faults and excursions) is written as an exchange folder
     in ``home/demo-exchange`` and imported exactly as a user's files would be. A home that
     already holds batches is only summarised, so the demo can be run again safely.
+
+    Parameters
+    ----------
+    store : Store
+        The store of ``home``.
+    home : Path
+        The demo home.
+    seed : int
+        Seed of the simulated programme.
+    size : {"full", "small"}
+        The programme's size (:func:`saisei.simulation.default_programme`): ``small`` has the
+        same shape in a few lots, for tests.
+    progress : callable, optional
+        Called as ``progress(phase, fraction_done)`` while simulating.
     """
     summary = initialise_home(store, home, actor="demo")
     folder = home / "demo-exchange"
     if summary.counts.get("batches", 0) > 0:
         return DemoSummary(str(folder), None, summary)
-    simulate_programme_to_folder(seed, folder, progress=progress)
+    simulate_programme_to_folder(seed, folder, size=size, progress=progress)
     report = import_path(
         store, folder, actor="demo", reason="demonstration programme (simulated data)"
     )

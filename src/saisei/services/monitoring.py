@@ -7,7 +7,9 @@ their limits and the variables that contribute most; alarms are stored and audit
 
 Building needs the permission ``monitoring.build`` (process scientists, administrators),
 scoring ``monitoring.score`` (process scientists, operators, QA; and the unattended
-``system`` actor of live acquisition); reading models and alarms is open to every user.
+``system`` actor of live acquisition), acknowledging an alarm with a comment
+``monitoring.acknowledge`` (operators, QA, process scientists); reading models and alarms is
+open to every user.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import hashlib
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import pandas as pd
@@ -23,15 +26,26 @@ import pandas as pd
 from saisei.analytics.mvda import BatchEvolutionModel
 from saisei.domain.audit import jsonable
 from saisei.domain.enums import ProductType
-from saisei.errors import IntegrityViolation, NotFound, ValidationFailed
+from saisei.errors import Conflict, IntegrityViolation, NotFound, ValidationFailed
 from saisei.quality._access import authorize, authorize_or_system
+from saisei.services.overview import AlarmView, list_alarms
 from saisei.storage.models import MonitoringAlarm, MonitoringModel
 from saisei.storage.repositories import monitoring as repo
 from saisei.storage.repositories.batches import get_batch
 from saisei.storage.store import Store
 from saisei.storage.types import Session
 
-__all__ = ["ModelSummary", "ScoreResult", "build_model", "list_models", "load_model", "score_lot"]
+__all__ = [
+    "ModelSummary",
+    "ScoreResult",
+    "acknowledge_alarm",
+    "build_model",
+    "list_models",
+    "load_model",
+    "long_series",
+    "model_summary",
+    "score_lot",
+]
 
 _MIN_LOTS = 5
 
@@ -83,7 +97,8 @@ class ScoreResult:
         }
 
 
-def _summary(row: MonitoringModel) -> ModelSummary:
+def model_summary(row: MonitoringModel) -> ModelSummary:
+    """The summary of a stored model row (monitoring or quality model)."""
     return ModelSummary(
         row.name,
         row.version,
@@ -97,7 +112,7 @@ def _summary(row: MonitoringModel) -> ModelSummary:
     )
 
 
-def _long(
+def long_series(
     store: Store,
     session: Session,
     lots: list[str],
@@ -105,7 +120,23 @@ def _long(
     variables: list[str] | None,
     resample_h: float,
 ) -> pd.DataFrame:
-    """Series of ``lots`` on a regular grid of ``resample_h`` hours (mean per bin)."""
+    """Series of ``lots`` at ``stage`` on a regular grid of ``resample_h`` hours.
+
+    Parameters
+    ----------
+    lots : list of str
+        Lot numbers whose series are read.
+    variables : list of str, optional
+        Variables read (all when None).
+    resample_h : float
+        Width (h) of the time bins; the value of a bin is the mean of its measurements,
+        leaving out those of OPC UA quality Bad.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table with columns ``lot``, ``variable``, ``t`` (bin start, h) and ``value``.
+    """
     data = cast(
         pd.DataFrame, store.timeseries.read(session, lot=lots, stage=stage, variables=variables)
     )
@@ -178,7 +209,7 @@ def build_model(
                 f"A monitoring model needs at least {_MIN_LOTS} reference lots with time "
                 f"series at stage {stage!r}; found {len(chosen)} for product {product}."
             )
-        data = _long(store, session, chosen, stage, variables, resample_h)
+        data = long_series(store, session, chosen, stage, variables, resample_h)
         if variables is None:
             data = data[data["variable"].isin(_online(data))]
         if trainer is None:
@@ -205,7 +236,7 @@ def build_model(
         )
         session.add(row)
         uow.flush()
-        return _summary(row)
+        return model_summary(row)
 
 
 def load_model(row: MonitoringModel) -> BatchEvolutionModel:
@@ -233,7 +264,7 @@ def load_model(row: MonitoringModel) -> BatchEvolutionModel:
 def list_models(store: Store) -> list[ModelSummary]:
     """Every stored model."""
     with store.reader() as session:
-        return [_summary(row) for row in repo.models(session)]
+        return [model_summary(row) for row in repo.models(session)]
 
 
 def score_lot(
@@ -260,7 +291,7 @@ def score_lot(
             )
         batch = get_batch(session, lot)
         estimator = load_model(row)
-        data = _long(
+        data = long_series(
             store,
             session,
             [lot],
@@ -292,3 +323,48 @@ def score_lot(
         summary = (row.name, row.version)
     columns = ["t", "t2", "t2_limit", "spe", "spe_limit", "alarm", "top_variables"]
     return ScoreResult(lot, summary[0], summary[1], points[[*columns, "lot"]], alarms[columns], new)
+
+
+def acknowledge_alarm(
+    store: Store, alarm_id: int, *, actor: str, comment: str, source: str = "app"
+) -> AlarmView:
+    """Acknowledge stored alarm ``alarm_id`` with a comment; who, when and the comment are
+    stored on the alarm and audited (the comment is also the audit reason).
+
+    Raises
+    ------
+    ValidationFailed
+        If the comment is blank.
+    NotFound
+        If no alarm has this id.
+    Conflict
+        If the alarm is already acknowledged.
+    AuthenticationFailed, PermissionDenied
+        Unless ``actor`` is an active user allowed ``monitoring.acknowledge_alarm``.
+    """
+    text = comment.strip() if isinstance(comment, str) else ""
+    with store.unit_of_work(
+        actor=actor, source=source, reason=text or f"alarm {alarm_id} acknowledged"
+    ) as uow:
+        session = uow.session
+        authorize(session, actor, "monitoring.acknowledge_alarm")
+        if not text:
+            raise ValidationFailed(
+                f"Acknowledging alarm {alarm_id} needs a comment (what was seen, what was "
+                "done). Got an empty comment."
+            )
+        alarm = repo.get_alarm(session, alarm_id)
+        if alarm is None:
+            raise NotFound(
+                f"No monitoring alarm with id {alarm_id}. List them with "
+                "GET /api/v1/monitoring/alarms or on the batch page."
+            )
+        if alarm.acknowledged_at is not None:
+            raise Conflict(
+                f"Alarm {alarm_id} was already acknowledged by {alarm.acknowledged_by} at "
+                f"{alarm.acknowledged_at.isoformat()}."
+            )
+        alarm.acknowledged_by = actor
+        alarm.acknowledged_at = datetime.now(UTC)
+        alarm.acknowledgement_comment = text
+    return list_alarms(store, alarm_id=alarm_id)[0]

@@ -64,8 +64,9 @@ class BatchPage:
 
 @dataclass(frozen=True)
 class AlarmView:
-    """A stored monitoring alarm."""
+    """A stored monitoring alarm and its acknowledgement (None until acknowledged)."""
 
+    id: int
     lot: str
     model: str
     version: int
@@ -76,10 +77,20 @@ class AlarmView:
     limit: float
     top_variables: tuple[str, ...]
     raised_at: datetime
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    acknowledgement_comment: str | None = None
+
+    @property
+    def acknowledged(self) -> bool:
+        """Whether the alarm has been acknowledged."""
+        return self.acknowledged_at is not None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dictionary for JSON output."""
-        return {k: jsonable(getattr(self, k)) for k in self.__dataclass_fields__}
+        """Plain dictionary for JSON output (with ``acknowledged``, true or false)."""
+        out = {k: jsonable(getattr(self, k)) for k in self.__dataclass_fields__}
+        out["acknowledged"] = self.acknowledged
+        return out
 
 
 @dataclass(frozen=True)
@@ -175,6 +186,7 @@ def batch_page(
 def _alarm(row: tuple[Any, Any, str]) -> AlarmView:
     alarm, model, lot = row
     return AlarmView(
+        id=alarm.id,
         lot=lot,
         model=model.name,
         version=model.version,
@@ -185,13 +197,20 @@ def _alarm(row: tuple[Any, Any, str]) -> AlarmView:
         limit=alarm.limit,
         top_variables=tuple(alarm.top_variables or ()),
         raised_at=alarm.raised_at,
+        acknowledged_by=alarm.acknowledged_by,
+        acknowledged_at=alarm.acknowledged_at,
+        acknowledgement_comment=alarm.acknowledgement_comment,
     )
 
 
-def list_alarms(store: Store, *, lot: str | None = None, limit: int = 200) -> list[AlarmView]:
-    """Stored monitoring alarms, newest first, optionally of one lot."""
+def list_alarms(
+    store: Store, *, lot: str | None = None, limit: int = 200, alarm_id: int | None = None
+) -> list[AlarmView]:
+    """Stored monitoring alarms, newest first, optionally of one lot or the one alarm
+    ``alarm_id``."""
     with store.reader() as session:
-        return [_alarm(r) for r in repo.alarm_rows(session, lot=lot, limit=limit)]
+        rows = repo.alarm_rows(session, lot=lot, limit=limit, alarm_id=alarm_id)
+        return [_alarm(r) for r in rows]
 
 
 def _shipment(shipment: Any, sender: str | None, receiver: str | None) -> ShipmentSummary:

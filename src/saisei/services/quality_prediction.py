@@ -27,7 +27,7 @@ from saisei.domain.enums import ProductType
 from saisei.errors import IntegrityViolation, NotFound, ValidationFailed
 from saisei.quality._access import authorize, authorize_or_system
 from saisei.services.audit import show_audit
-from saisei.services.monitoring import ModelSummary, _long, _summary
+from saisei.services.monitoring import ModelSummary, long_series, model_summary
 from saisei.storage.models import MonitoringModel
 from saisei.storage.repositories import monitoring as repo
 from saisei.storage.store import Store
@@ -120,7 +120,7 @@ def build_quality_model(
                 f"A quality model needs at least {_MIN_LOTS} reference lots with time series "
                 f"at stage {stage!r} and a valid {attribute!r} result; found {len(chosen)}."
             )
-        data = _long(store, session, chosen, stage, variables, resample_h)
+        data = long_series(store, session, chosen, stage, variables, resample_h)
         model = BatchLevelModel(n_components=n_components, alpha=alpha).fit(data, y[chosen])
         artefact = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
         row = MonitoringModel(
@@ -143,7 +143,7 @@ def build_quality_model(
         )
         session.add(row)
         uow.flush()
-        return _summary(row)
+        return model_summary(row)
 
 
 def _load(row: MonitoringModel) -> BatchLevelModel:
@@ -184,7 +184,7 @@ def predict_quality(
         if row is None:
             raise NotFound(f"No quality model called {model!r}. Build one first.")
         estimator = _load(row)
-        data = _long(
+        data = long_series(
             store,
             session,
             [lot],

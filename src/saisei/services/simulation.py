@@ -115,9 +115,14 @@ def simulate_to_folder(
 
 
 def simulate_programme_to_folder(
-    seed: int, out: Path, *, progress: Callable[[str, float], None] | None = None
+    seed: int,
+    out: Path,
+    *,
+    size: str = "full",
+    progress: Callable[[str, float], None] | None = None,
 ) -> SimulationSummary:
-    """Simulate the default demonstration programme into ``out``."""
-    result = default_programme(seed, progress=progress)
+    """Simulate the default demonstration programme (``size`` ``full`` or ``small``, see
+    :func:`saisei.simulation.default_programme`) into ``out``."""
+    result = default_programme(seed, size=size, progress=progress)
     written = write_result(result, out)
     return _summary(result, "programme", seed, out, written)

@@ -200,10 +200,13 @@ def _choose_model(
         return found
     batch = get_batch(session, lot)
     stages = {s.stage for s in store.timeseries.segments(session, subject_ref=lot)}
+    # quality (batch-level) models share the table but do not monitor a trajectory
     fitting = [
         m
         for m in monitoring_repo.models(session)
-        if m.product_type == batch.product_type and m.stage in stages
+        if m.product_type == batch.product_type
+        and m.stage in stages
+        and m.kind == "batch_evolution"
     ]
     return max(fitting, key=lambda m: (m.created_at, m.version), default=None)
 

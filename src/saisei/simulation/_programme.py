@@ -151,17 +151,12 @@ def _product_truth(
     return truth
 
 
-def default_programme(seed: int = 0, *, progress: Progress | None = None) -> SimulationResult:
-    """The demonstration programme: 3 hospitals, 1 intermediary, 1 manufacturer; 150 MSC
-    batches with a medium change at batch 100, 40 CAR-T and 20 AAV batches, a few faults and
-    transport excursions. One combined result.
-
-    The newest three lots of each product await disposition: in quarantine, tested by QC,
-    with their chain of custody up to storage; the newest MSC lot's chain misses a hand-over
-    (:func:`saisei.simulation._awaiting.hold_newest_lots`; ground truth keys
-    ``awaiting_disposition`` and ``custody_faults``)."""
-    report = progress or (lambda phase, done: None)
-    plan = [
+#: The demonstration programmes: product, batches, process change at, faults.
+#: ``full`` is the demonstration plant; ``small`` keeps its shape (every product, a process
+#: change, faults, lots awaiting disposition, one broken chain, a held lot out of
+#: specification) at a size that builds in seconds, for tests and quick looks.
+PROGRAMMES: dict[str, list[tuple[str, int, int | None, str]]] = {
+    "full": [
         (
             "msc",
             150,
@@ -171,7 +166,45 @@ def default_programme(seed: int = 0, *, progress: Progress | None = None) -> Sim
         ),
         ("cart", 40, None, "do_loss@12:72,freezer_failure@27"),
         ("aav", 20, None, "ph_drift@8:24"),
-    ]
+    ],
+    "small": [
+        ("msc", 8, 4, "shipment_room_temperature@2,temperature_drift@3:120"),
+        # the DO loss hits a lot that is held back, so one awaiting lot is out of specification
+        ("cart", 5, None, "freezer_failure@2,do_loss@4:72"),
+        ("aav", 4, None, "ph_drift@2:24"),
+    ],
+}
+
+
+def default_programme(
+    seed: int = 0, *, size: str = "full", progress: Progress | None = None
+) -> SimulationResult:
+    """The demonstration programme: 3 hospitals, 1 intermediary, 1 manufacturer; 150 MSC
+    batches with a medium change at batch 100, 40 CAR-T and 20 AAV batches, a few faults and
+    transport excursions (``size="full"``). One combined result.
+
+    The newest three lots of each product await disposition: in quarantine, tested by QC,
+    with their chain of custody up to storage; the newest MSC lot's chain misses a hand-over
+    (:func:`saisei.simulation._awaiting.hold_newest_lots`; ground truth keys
+    ``awaiting_disposition`` and ``custody_faults``).
+
+    Parameters
+    ----------
+    seed : int
+        Random seed; the same seed gives the same programme.
+    size : {"full", "small"}
+        ``full``: the programme above. ``small``: 8 MSC batches (medium change at batch 4),
+        5 CAR-T and 4 AAV batches with the same kinds of faults, the same lots awaiting
+        disposition and the same broken chain, and a held CAR-T lot out of specification.
+    progress : callable, optional
+        Called as ``progress(phase, fraction_done)``.
+    """
+    if size not in PROGRAMMES:
+        raise ValidationFailed(
+            f"The programme size must be one of {', '.join(PROGRAMMES)}. Got {size!r}."
+        )
+    report = progress or (lambda phase, done: None)
+    plan = PROGRAMMES[size]
     results = []
     for k, (product, n, change, faults) in enumerate(plan):
         report(f"simulating {product}", k / len(plan))

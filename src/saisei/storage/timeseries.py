@@ -20,12 +20,13 @@ rows commit (ADR 0003); either way no manifest row commits before its file is on
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -218,21 +219,61 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def _write_into_place(target: Path, data: pa.Buffer) -> None:
+    """Write ``data`` to a temporary file beside ``target``, then rename it into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".parquet")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(memoryview(data))
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
 @dataclass
 class SegmentBatch:
-    """Segment files of one import: written one by one, flushed to disk together.
+    """Segment files of one import: written concurrently, flushed to disk together.
 
-    :meth:`TimeSeriesStore.write_encoded` renames each file into place as soon as it is
-    written (a reader never sees half a file) and records it here; :meth:`sync` then flushes
-    every file and the folders that name them, and must run before the manifest rows commit.
-    :meth:`discard` removes the files of an import that did not commit.
+    :meth:`TimeSeriesStore.write_encoded` hands each file to :meth:`write`, which writes it
+    in a background thread and renames it into place once written (a reader never sees half
+    a file); :meth:`wait` returns when every file is in place (raising the first failure),
+    and :meth:`sync` waits, then flushes every file and the folders that name them, and must
+    run before the manifest rows commit. :meth:`discard` removes the files of an import that
+    did not commit.
     """
 
     root: Path
     paths: list[Path] = field(default_factory=list)
+    _pending: list[Future[None]] = field(default_factory=list, repr=False)
+    _pool: ThreadPoolExecutor | None = field(default=None, repr=False)
+
+    def write(self, target: Path, data: pa.Buffer) -> None:
+        """Start writing ``data`` to ``target`` (temporary file, then rename)."""
+        if self._pool is None:
+            # File system calls release the GIL; a few writers overlap their waits.
+            self._pool = ThreadPoolExecutor(max_workers=4)
+        self._pending.append(self._pool.submit(self._write, target, data))
+
+    def _write(self, target: Path, data: pa.Buffer) -> None:
+        _write_into_place(target, data)
+        self.paths.append(target)  # once in place (a failed write leaves no file)
+
+    def wait(self) -> None:
+        """Return once every file started is in place; raise the first write that failed."""
+        pending, self._pending = self._pending, []
+        try:
+            for future in pending:
+                future.result()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
 
     def sync(self) -> None:
         """Flush every file written so far, then each folder on the way to the root."""
+        self.wait()
         if not self.paths:
             return
         # Concurrent fsyncs share the file system's journal commits (several times faster
@@ -251,6 +292,8 @@ class SegmentBatch:
 
     def discard(self) -> None:
         """Remove the files written so far (the import did not commit)."""
+        with contextlib.suppress(Exception):  # the failure that ends the import is raised
+            self.wait()
         for path in self.paths:
             path.unlink(missing_ok=True)
         self.paths.clear()
@@ -330,8 +373,9 @@ class TimeSeriesStore:
     ) -> TimeSeriesSegment:
         """Write an encoded segment into place and add its manifest row to ``session``.
 
-        The file is renamed into place once written; it is flushed to disk by
-        ``batch.sync()``, which the caller runs before committing ``session``.
+        The file is written in the background by ``batch`` and renamed into place once
+        written; ``batch.sync()``, which the caller runs before committing ``session``, waits
+        for it and flushes it to disk.
 
         Parameters
         ----------
@@ -355,17 +399,7 @@ class TimeSeriesStore:
         relative = Path(
             subject_type.value, _safe(subject_ref), _safe(stage or "_"), f"{segment_id}.parquet"
         )
-        target = self.root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".parquet")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(memoryview(encoded.data))
-            os.replace(tmp_name, target)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
-        batch.paths.append(target)
+        batch.write(self.root / relative, encoded.data)
         t = table.column("t")
         segment = TimeSeriesSegment(
             segment_id=segment_id,

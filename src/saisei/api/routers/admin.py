@@ -1,12 +1,12 @@
-"""The permission matrix and the stored process definitions (read-only)."""
+"""The permission matrix and the stored process definitions, with the import of one."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, File, Form, UploadFile
 
-from saisei.api.deps import CurrentUser, StoreDep
+from saisei.api.deps import SOURCE, CurrentUser, StoreDep
 from saisei.quality.permissions import OPERATIONS, ROLE_PERMISSIONS, Permission, Role
 from saisei.services import processes
 
@@ -34,3 +34,25 @@ def list_processes(store: StoreDep, _actor: CurrentUser) -> dict[str, Any]:
     """Every stored process definition and version: stages, parameters (NOR, PAR), attributes
     and specifications."""
     return {"items": processes.list_processes(store)}
+
+
+@router.post("/processes", status_code=201)
+def import_process(
+    store: StoreDep,
+    actor: CurrentUser,
+    file: Annotated[UploadFile, File(description="One process/*.yaml document (UTF-8).")],
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> dict[str, Any]:
+    """Import one process-definition YAML (multipart field ``file``), checked as the folder
+    import checks ``process/*.yaml``. ``created`` is false when that version was already stored
+    with the same content; a changed version is refused (409): give it a new version.
+    Administrators and process scientists."""
+    content = file.file.read(processes.MAX_PROCESS_BYTES + 1)
+    return processes.import_process(
+        store,
+        actor.username,
+        content,
+        filename=file.filename or "process.yaml",
+        reason=reason or None,
+        source=SOURCE,
+    ).to_dict()

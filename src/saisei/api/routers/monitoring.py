@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from saisei.api.deps import CurrentUser, StoreDep
-from saisei.api.schemas.operations import BuildModelIn, ScoreIn
+from saisei.api.deps import SOURCE, CurrentUser, PathId, StoreDep
+from saisei.api.schemas.operations import AcknowledgeIn, BuildModelIn, ScoreIn
 from saisei.services import monitoring, overview, quality_prediction
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"])
@@ -40,8 +40,18 @@ def list_alarms(
     lot: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
-    """Stored alarms, newest first, optionally of one lot."""
+    """Stored alarms, newest first, optionally of one lot, each with ``acknowledged``."""
     return {"items": [a.to_dict() for a in overview.list_alarms(store, lot=lot, limit=limit)]}
+
+
+@router.post("/alarms/{alarm_id}/acknowledge")
+def acknowledge_alarm(
+    alarm_id: PathId, body: AcknowledgeIn, store: StoreDep, actor: CurrentUser
+) -> dict[str, Any]:
+    """Acknowledge alarm ``alarm_id`` with a comment (who and when are stored and audited)."""
+    return monitoring.acknowledge_alarm(
+        store, alarm_id, actor=actor.username, comment=body.comment, source=SOURCE
+    ).to_dict()
 
 
 @router.get("/predictions")

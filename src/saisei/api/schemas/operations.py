@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 
 class AcknowledgeIn(BaseModel):
-    """Acknowledgement of one transport excursion."""
+    """Acknowledgement of one transport excursion or monitoring alarm, with a comment."""
 
     comment: str = Field(min_length=1, max_length=4000)
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from saisei.domain.enums import ProductType
@@ -37,7 +46,11 @@ class MonitoringModel(IdMixin, Base):
 
 
 class MonitoringAlarm(IdMixin, Base):
-    """An alarm raised when a batch left the model's limits."""
+    """An alarm raised when a batch left the model's limits.
+
+    An operator, QA or a process scientist acknowledges it with a comment; until then the
+    acknowledgement columns are empty.
+    """
 
     __tablename__ = "monitoring_alarms"
     __table_args__ = (UniqueConstraint("model_id", "batch_id", "t_h"),)
@@ -50,3 +63,6 @@ class MonitoringAlarm(IdMixin, Base):
     limit: Mapped[float] = mapped_column(Float)
     top_variables: Mapped[list[str]] = mapped_column(JSON, default=list)
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledgement_comment: Mapped[str | None] = mapped_column(Text)

@@ -16,6 +16,7 @@ from saisei.storage.models import (
 
 __all__ = [
     "find_model",
+    "get_alarm",
     "lots_with_series",
     "models",
     "next_version",
@@ -79,6 +80,11 @@ def stored_alarms(session: Session, model_id: int, batch_id: int) -> set[float]:
             )
         ).scalars()
     )
+
+
+def get_alarm(session: Session, alarm_id: int) -> MonitoringAlarm | None:
+    """The stored alarm with id ``alarm_id``, if any."""
+    return session.get(MonitoringAlarm, alarm_id)
 
 
 def quality_results(session: Session, lots: list[str], attribute: str) -> list[tuple[str, float]]:

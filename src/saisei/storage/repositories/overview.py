@@ -55,9 +55,14 @@ def count_batches_by_status(session: Session) -> dict[str, int]:
 
 
 def alarm_rows(
-    session: Session, *, lot: str | None = None, limit: int | None = None
+    session: Session,
+    *,
+    lot: str | None = None,
+    limit: int | None = None,
+    alarm_id: int | None = None,
 ) -> list[tuple[MonitoringAlarm, MonitoringModel, str]]:
-    """Stored monitoring alarms (newest first) with their model and lot number."""
+    """Stored monitoring alarms (newest first) with their model and lot number, optionally
+    of one lot or the one alarm ``alarm_id``."""
     query = (
         select(MonitoringAlarm, MonitoringModel, Batch.lot_number)
         .join(MonitoringModel, MonitoringModel.id == MonitoringAlarm.model_id)
@@ -65,6 +70,8 @@ def alarm_rows(
     )
     if lot is not None:
         query = query.where(Batch.lot_number == lot)
+    if alarm_id is not None:
+        query = query.where(MonitoringAlarm.id == alarm_id)
     query = query.order_by(MonitoringAlarm.raised_at.desc(), MonitoringAlarm.id.desc())
     if limit is not None:
         query = query.limit(limit)

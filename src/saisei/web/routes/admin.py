@@ -1,12 +1,13 @@
 """Administration pages: user accounts (with their forms), the permission matrix, process
-definitions. Every signed-in user may look; the account forms are refused by
-:mod:`saisei.quality.users` unless the user holds ``users.manage``."""
+definitions (with the import of one). Every signed-in user may look; the account forms are
+refused by :mod:`saisei.quality.users` unless the user holds ``users.manage``, the process import
+by :mod:`saisei.services.processes` unless the user holds ``processes.import``."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from saisei.quality import users
@@ -125,3 +126,23 @@ def process_definitions(page: SignedIn) -> Response:
     """Stored process definitions (JSON twin: GET /api/v1/processes)."""
     found = processes.list_processes(page.request.app.state.store)
     return render(page, "admin_processes.html", processes=found)
+
+
+@router.post("/processes")
+def import_process_definition(
+    page: Form_,
+    file: Annotated[UploadFile, File()],
+    reason: Reason = "",
+) -> Response:
+    """Import one process-definition YAML (administrators and process scientists)."""
+    assert page.user is not None
+    outcome = processes.import_process(
+        page.request.app.state.store,
+        page.user.username,
+        file.file.read(processes.MAX_PROCESS_BYTES + 1),
+        filename=file.filename or "process.yaml",
+        reason=reason or None,
+        source=SOURCE,
+    )
+    anchor = f"process-{outcome.name}-{outcome.version}"
+    return RedirectResponse(f"/admin/processes#{anchor}", status_code=303)

@@ -1,6 +1,6 @@
-"""Signed forms of the pages: audit-trail review, release, rejection, excursion
-acknowledgement. Each needs a live session and the page's CSRF token; permissions are the
-services'."""
+"""Signed forms of the pages: audit-trail review, release, rejection, excursion and
+monitoring-alarm acknowledgement. Each needs a live session and the page's CSRF token;
+permissions are the services'."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from saisei.quality import disposition, review
 from saisei.quality.esign import Credentials
-from saisei.services import shipments
+from saisei.services import monitoring, shipments
 from saisei.web.context import SOURCE, Page, check_csrf, signed_in
 
 router = APIRouter()
@@ -99,3 +99,24 @@ def acknowledge(
         page.request.app.state.store, page.user.username, code, number, comment, source=SOURCE
     )
     return RedirectResponse(f"/shipments/{code}", status_code=303)
+
+
+@router.post("/monitoring/alarms/acknowledge")
+def acknowledge_alarm(
+    page: Form_,
+    alarm: Annotated[int, Form(ge=1, le=2_147_483_647)],
+    comment: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "batch",
+) -> Response:
+    """Acknowledge a monitoring alarm with a comment; back to the batch page or, with
+    ``back=dashboard``, to the dashboard."""
+    assert page.user is not None  # signed_in guarantees it
+    done = monitoring.acknowledge_alarm(
+        page.request.app.state.store,
+        alarm,
+        actor=page.user.username,
+        comment=comment,
+        source=SOURCE,
+    )
+    target = "/#alarms" if back == "dashboard" else f"/batches/{done.lot}#alarms"
+    return RedirectResponse(target, status_code=303)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from markupsafe import Markup
 
-from saisei.services import audit, batch_overview, overview, spc
+from saisei.services import audit, batch_overview, overview, quality_prediction, spc
 from saisei.services.caching import ResultCache
 from saisei.web.context import SignedIn
 from saisei.web.figures import batch_figures, chart_figures, shipment_figures
@@ -81,7 +81,23 @@ def batch(lot: str, page: SignedIn, at_h: float | None = None) -> Response:
     view, drawn, alarm_rows = cache.get(
         ("batch-page", lot, found.as_of_seq, at_h), lambda: _batch_page(lot, found, cache, at_h)
     )
-    return render(page, "batch.html", view=view, figures=drawn, alarm_rows=alarm_rows, lot=lot)
+    # predictions are audit events: the audit head the view was read at keys them too
+    predictions = cache.get(
+        ("batch-predictions", lot, found.as_of_seq),
+        lambda: [
+            p.to_dict()
+            for p in quality_prediction.latest_predictions(page.request.app.state.store, lot)
+        ],
+    )
+    return render(
+        page,
+        "batch.html",
+        view=view,
+        figures=drawn,
+        alarm_rows=alarm_rows,
+        lot=lot,
+        predictions=predictions,
+    )
 
 
 @router.get("/shipments")

@@ -1,0 +1,111 @@
+"""Monitoring alarms acknowledged from the batch page and the dashboard; the predicted
+end-of-batch quality on the batch page."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from saisei_plant import Plant
+from sqlalchemy import select
+from web_helpers import csrf_of
+
+from saisei.services.quality_prediction import build_quality_model, predict_quality
+from saisei.storage.models import Batch, QCResult
+from saisei.storage.store import Store
+
+SignIn = Callable[[str], TestClient]
+OPTION = re.compile(r'<option value="(\d+)">')
+
+
+def _open_alarms(page: str) -> list[str]:
+    form = page.split('id="alarm-ack-form"')[1].split("</form>")[0]
+    return OPTION.findall(form)
+
+
+def test_an_alarm_is_acknowledged_from_the_batch_page(
+    sign_in: SignIn, plant: Plant, client: TestClient
+) -> None:
+    sign_in("op.mori")
+    page = client.get(f"/batches/{plant.lot}").text
+    ids = _open_alarms(page)
+    assert ids, "the lot has stored alarms (tests/api/saisei_plant.py)"
+    assert f'<span id="alarms-open">{len(ids)}</span> / {len(ids)}' in page
+    token = csrf_of(page.split('id="alarm-ack-form"')[1])
+    done = client.post(
+        "/monitoring/alarms/acknowledge",
+        data={"alarm": ids[0], "comment": "pH probe drift", "csrf": token, "back": "batch"},
+    )
+    assert done.status_code == 303 and done.headers["location"] == f"/batches/{plant.lot}#alarms"
+    page = client.get(f"/batches/{plant.lot}").text
+    assert "✓</span> op.mori: pH probe drift" in page
+    assert _open_alarms(page) == ids[1:] if len(ids) > 1 else 'id="alarm-ack-form"' not in page
+    assert f'<span id="alarms-open">{len(ids) - 1}</span> / {len(ids)}' in page
+    board = client.get("/").text
+    assert "op.mori: pH probe drift" in board and f'id="alarm-ack-{ids[0]}"' not in board
+
+
+def test_an_alarm_is_acknowledged_from_the_dashboard(sign_in: SignIn, client: TestClient) -> None:
+    sign_in("qa.sato")
+    board = client.get("/").text
+    first = re.search(r'id="alarm-ack-(\d+)"', board)
+    assert first is not None
+    alarm = first.group(1)
+    form = board.split(f'id="alarm-ack-{alarm}"')[1]
+    data = {"alarm": alarm, "comment": "seen", "csrf": csrf_of(form), "back": "dashboard"}
+    forged = client.post("/monitoring/alarms/acknowledge", data={**data, "csrf": "0" * 64})
+    assert forged.status_code == 403
+    done = client.post("/monitoring/alarms/acknowledge", data=data)
+    assert done.status_code == 303 and done.headers["location"] == "/#alarms"
+    again = client.post("/monitoring/alarms/acknowledge", data=data)
+    assert again.status_code == 409 and "already acknowledged by qa.sato" in again.text
+    board = client.get("/").text
+    assert "qa.sato: seen" in board and f'id="alarm-ack-{alarm}"' not in board
+
+
+def test_a_viewer_may_not_acknowledge(sign_in: SignIn, plant: Plant, client: TestClient) -> None:
+    sign_in("view.abe")
+    page = client.get(f"/batches/{plant.lot}").text
+    refused = client.post(
+        "/monitoring/alarms/acknowledge",
+        data={"alarm": _open_alarms(page)[0], "comment": "x", "csrf": csrf_of(page)},
+    )
+    assert refused.status_code == 403
+    assert "may not run monitoring.acknowledge_alarm" in refused.text
+
+
+def test_the_batch_page_shows_the_latest_prediction(
+    sign_in: SignIn, plant: Plant, client: TestClient, web_store: Store
+) -> None:
+    sign_in("qa.sato")
+    assert "No prediction yet." in client.get(f"/batches/{plant.lot}").text
+    with web_store.unit_of_work(actor="setup", source="test") as uow:
+        ids = dict(
+            uow.session.execute(
+                select(Batch.lot_number, Batch.id).where(Batch.lot_number.in_(plant.reference_lots))
+            ).all()
+        )
+        uow.session.add_all(
+            QCResult(batch_id=ids[lot], attribute="potency", value=50.0 + 3.0 * i)
+            for i, lot in enumerate(plant.reference_lots)
+        )
+    build_quality_model(
+        web_store,
+        name="msc-potency",
+        product="MSC",
+        stage=plant.stage,
+        attribute="potency",
+        actor="ps.kimura",
+        lots=list(plant.reference_lots),
+        n_components=1,
+    )
+    done = predict_quality(web_store, plant.lot, model="msc-potency", actor="op.mori")
+    page = client.get(f"/batches/{plant.lot}").text
+    # a quality model of the same product and stage is not taken for the monitoring model
+    assert 'id="monitoring"' in page and "msc-expansion v1" in page
+    panel = page.split('id="prediction"')[1].split("</section>")[0]
+    assert f'<td class="predicted">{done.value:.4g}</td>' in panel
+    assert "msc-potency v1" in panel and f"{done.data_until_h:.2f}" in panel
+    japanese = client.get(f"/batches/{plant.lot}", headers={"Accept-Language": "ja"}).text
+    assert "バッチ終了時の品質予測" in japanese
