@@ -15,6 +15,7 @@ import argparse
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -62,7 +63,7 @@ def _saisei(path: Path, batches_file: Path, home: Path) -> float:
     return seconds
 
 
-def run(rows: pd.DataFrame, suffix: str, folder: Path, repeat: int = 1) -> dict[str, float]:
+def run(rows: pd.DataFrame, suffix: str, folder: Path, repeat: int = 1) -> dict[str, Any]:
     """Time saisei's import (into a fresh home each time) and the pyarrow-only baseline.
 
     With ``repeat`` > 1 both are run that many times, alternating, and the best time of each
@@ -85,6 +86,8 @@ def run(rows: pd.DataFrame, suffix: str, folder: Path, repeat: int = 1) -> dict[
         "saisei_s": min(saisei),
         "pyarrow_s": min(baseline),
         "ratio": min(saisei) / min(baseline),
+        "saisei_runs": saisei,
+        "pyarrow_runs": baseline,
     }
 
 
@@ -103,6 +106,10 @@ def main() -> None:
                 f"{suffix}: {result['rows']:,} rows  saisei {result['saisei_s']:.2f} s  "
                 f"pyarrow {result['pyarrow_s']:.2f} s  ratio {result['ratio']:.1f}x"
             )
+            if args.repeat > 1:
+                runs = zip(result["saisei_runs"], result["pyarrow_runs"], strict=True)
+                for i, (ours, theirs) in enumerate(runs, start=1):
+                    print(f"  run {i}: saisei {ours:.2f} s  pyarrow {theirs:.2f} s")
 
 
 if __name__ == "__main__":

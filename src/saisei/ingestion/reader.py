@@ -12,6 +12,7 @@ import codecs
 import csv
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
@@ -178,18 +179,22 @@ def _read_parquet(path: Path, table: str) -> RawTable:
         if f.type in (pa.string(), pa.large_string()) and schema.get_field_index(f.name) >= 0
     ]
     arrow = pq.read_table(path, read_dictionary=text or None)
-    dictionaries: dict[str, pa.ChunkedArray] = {}
-    for name in text:
-        index = arrow.schema.get_field_index(name)
-        stored = schema.field(name)
-        if index < 0 or not pa.types.is_dictionary(arrow.schema.field(index).type):
-            continue
-        dictionaries[name] = arrow.column(index)
-        arrow = arrow.set_column(
-            index,
-            arrow.schema.field(index).with_type(stored.type),
-            _decoded(arrow.column(index), stored.type),
+    dictionaries = {
+        name: arrow.column(name)
+        for name in text
+        if arrow.schema.get_field_index(name) >= 0
+        and pa.types.is_dictionary(arrow.schema.field(name).type)
+    }
+    # Arrow's kernels release the GIL: the columns are decoded side by side.
+    with ThreadPoolExecutor(max_workers=max(1, min(4, len(dictionaries)))) as pool:
+        decoded = pool.map(
+            lambda name: _decoded(dictionaries[name], schema.field(name).type), dictionaries
         )
+        for name, values in zip(dictionaries, decoded, strict=True):
+            index = arrow.schema.get_field_index(name)
+            arrow = arrow.set_column(
+                index, arrow.schema.field(index).with_type(values.type), values
+            )
     return _headers(RawTable(table, path.name, arrow.to_pandas(), {}, dictionaries=dictionaries))
 
 

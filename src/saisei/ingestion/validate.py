@@ -1,6 +1,6 @@
 """Validation of one exchange table: types, required values, units, ranges, choices, time
-zones, duplicate keys and time order. Vectorised over rows; every problem names file, row,
-column, value, the rule broken and the fix."""
+zones, duplicate keys and time order (the last two in :mod:`.validate_series`). Vectorised
+over rows; every problem names file, row, column, value, the rule broken and the fix."""
 
 from __future__ import annotations
 

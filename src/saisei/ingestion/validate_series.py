@@ -50,25 +50,27 @@ def extend_codes(
             count = len(uniques)
         count = max(count, 1)
         if codes is None:
-            codes = np.asarray(own, dtype=np.int64)
+            codes = np.asarray(own)
         else:
             if size * count >= 2**62:  # renumber before the combined codes could overflow
                 codes, distinct = pd.factorize(codes)
                 size = len(distinct)
-            codes = codes * count  # a new array: ``start`` is kept as it is
+            # A new array (``start`` is kept as it is), 64-bit whatever the codes' width.
+            codes = np.multiply(codes, count, dtype=np.int64)
             codes += own
         size *= count
     if codes is None:
-        codes = np.zeros(len(frame), dtype=np.int64)
+        codes = np.zeros(len(frame), dtype=np.int32)
     if not codes.size:
         return codes, 0
     if bool(np.all(codes[1:] >= codes[:-1])):
         # Rows grouped and in order (the usual file): number the runs, no hashing needed.
         starts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
         lengths = np.diff(np.concatenate([[0], starts, [codes.size]]))
-        return np.repeat(np.arange(lengths.size, dtype=np.int64), lengths), int(lengths.size)
+        width = np.int32 if lengths.size < 2**31 else np.int64  # half the memory to fill
+        return np.repeat(np.arange(lengths.size, dtype=width), lengths), int(lengths.size)
     renumbered, seen = pd.factorize(codes)
-    return np.asarray(renumbered, dtype=np.int64), len(seen)
+    return np.asarray(renumbered), len(seen)
 
 
 def group_codes(
