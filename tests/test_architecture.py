@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import pkgutil
 import subprocess
 import sys
@@ -52,3 +53,42 @@ def test_every_top_level_package_is_a_layer() -> None:
     (layers,) = [c for c in CONTRACTS if c["type"] == "layers"]
     named = {part.strip(" ()") for layer in layers["layers"] for part in layer.split("|")}
     assert set(TOP_LEVEL) - {"saisei.config"} <= named
+
+
+def _private_imports_across_packages(root: Path) -> list[str]:
+    """``from saisei.X._y import ...`` or ``import saisei.X._y`` (or a private name) made from
+    outside top-level package X."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        package = path.relative_to(root).parts[0].removesuffix(".py")
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [(node.module, [a.name for a in node.names])]
+            elif isinstance(node, ast.Import):
+                modules = [(a.name, []) for a in node.names]
+            else:
+                continue
+            for module, names in modules:
+                parts = module.split(".")
+                if parts[0] != "saisei" or len(parts) < 2 or parts[1] == package:
+                    continue
+                if any(p.startswith("_") for p in parts[1:]) or any(
+                    n.startswith("_") for n in names
+                ):
+                    found.append(f"{path.relative_to(root)}: {module} {names}")
+    return found
+
+
+def test_no_package_imports_another_packages_private_modules() -> None:
+    """What one package uses of another is that package's public API (no ``_`` modules)."""
+    assert _private_imports_across_packages(Path(saisei.__file__).parent) == []
+
+
+def test_the_private_import_check_can_fail(tmp_path: Path) -> None:
+    (tmp_path / "scale").mkdir()
+    (tmp_path / "scale" / "m.py").write_text(
+        "from saisei.analytics.mvda._pls import _vip\nfrom saisei.scale._x import y\n"
+    )
+    assert _private_imports_across_packages(tmp_path) == [
+        "scale/m.py: saisei.analytics.mvda._pls ['_vip']"
+    ]

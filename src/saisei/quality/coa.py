@@ -15,7 +15,7 @@ from html import escape
 from string import Template
 
 from saisei.domain.enums import BatchStatus
-from saisei.quality._access import utc_now
+from saisei.quality.access import utc_now
 from saisei.quality.deviations import list_deviations
 from saisei.quality.disposition import disposition_of
 from saisei.quality.specs import list_qc_results

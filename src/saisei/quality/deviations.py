@@ -22,7 +22,7 @@ from saisei.domain.quality_rules import (
     require_reason,
 )
 from saisei.errors import Conflict, ValidationFailed
-from saisei.quality._access import authorize, utc_now
+from saisei.quality.access import authorize, utc_now
 from saisei.quality.esign import (
     Credentials,
     SignatureView,

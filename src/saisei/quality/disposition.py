@@ -30,7 +30,7 @@ from saisei.domain.enums import BatchStatus, DeviationStatus, SignatureMeaning
 from saisei.domain.quality_rules import SpecLimits, SpecOutcome, evaluate, require_reason
 from saisei.errors import Conflict, ValidationFailed
 from saisei.ingestion.units import convert
-from saisei.quality._access import authorize, utc_now
+from saisei.quality.access import authorize, utc_now
 from saisei.quality.custody_check import custody_problems
 from saisei.quality.esign import (
     Credentials,

@@ -23,7 +23,7 @@ from typing import Any
 from saisei.domain.audit import canonical_json, jsonable
 from saisei.domain.enums import SignatureMeaning
 from saisei.errors import AuthenticationFailed, NotFound, SignatureRequired, ValidationFailed
-from saisei.quality._access import utc_now
+from saisei.quality.access import utc_now
 from saisei.quality.permissions import check_permission
 from saisei.quality.records import RECORD_TYPES, record_content
 from saisei.quality.users import (

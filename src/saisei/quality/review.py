@@ -16,7 +16,7 @@ from typing import Any
 from saisei.domain.audit import canonical_json, jsonable
 from saisei.domain.enums import SignatureMeaning
 from saisei.errors import ValidationFailed
-from saisei.quality._access import authorize, utc_now
+from saisei.quality.access import authorize, utc_now
 from saisei.quality.esign import (
     Credentials,
     SignatureView,

@@ -23,7 +23,7 @@ from saisei.domain.quality_rules import (
     require_reason,
 )
 from saisei.errors import Conflict, ValidationFailed
-from saisei.quality._access import authorize, utc_now
+from saisei.quality.access import authorize, utc_now
 from saisei.storage.models import Deviation, QCResult, QualityAttribute, Specification
 from saisei.storage.repositories import batches as batch_repo
 from saisei.storage.repositories import quality as repo

@@ -28,7 +28,7 @@ from saisei.errors import (
     StorageError,
     ValidationFailed,
 )
-from saisei.quality._access import authorize, role_names, usable_user, utc_now
+from saisei.quality.access import authorize, role_names, usable_user, utc_now
 from saisei.quality.permissions import SYSTEM_ACTOR, Role, parse_roles
 from saisei.storage.models import PasswordHistory, User, UserSession
 from saisei.storage.repositories import quality as repo

@@ -7,17 +7,8 @@ from typing import Any
 import dask
 import numpy as np
 from distributed import Client
-from scipy import stats
 
-from saisei.analytics.mvda._limits import (
-    dmodx_limit,
-    dmodx_s0,
-    spe_limit_from_eigenvalues,
-    t2_limit,
-)
-from saisei.analytics.mvda._monitor import _inverse_or_zero
-from saisei.analytics.mvda._project import TsrSupport
-from saisei.analytics.mvda._validation import check_blocks
+from saisei.analytics.mvda.kernels import check_blocks, finish_limits
 from saisei.errors import ValidationFailed
 
 from ._blocks import RowBlocks, compute, tree_reduce
@@ -124,59 +115,3 @@ def spe_moments(
     parts = [dask.delayed(_spe_block)(b, mean, scale, R, P) for b in blocks.blocks]
     result: tuple[float, float, float] = compute(tree_reduce(parts, _merge_scalar), client)
     return result
-
-
-def spe_limit_from_mean_var(n: float, m: float, m2: float, alpha: float) -> float:
-    """The Nomikos & MacGregor (1995) scaled chi-square from the SPE mean and variance.
-
-    Same closed form as ``saisei.analytics.mvda`` uses on the SPE values themselves
-    (``g chi2(1 - alpha; h)``, ``g = v / 2m``, ``h = 2 m^2 / v``).
-    """
-    if n < 2:
-        return float("inf")
-    v = m2 / (n - 1)
-    if m <= 0.0:
-        return 0.0
-    if v <= 0.0:
-        return m
-    return float(v / (2 * m) * stats.chi2.ppf(1 - alpha, 2 * m * m / v))
-
-
-def finish_limits(
-    estimator: Any,
-    *,
-    n: int,
-    k: int,
-    a: int,
-    score_variances: np.ndarray,
-    residual_eigenvalues: np.ndarray,
-    residual_ss: float,
-    cov: np.ndarray,
-    spe_mean_var: tuple[float, float, float] | None,
-) -> None:
-    """Set the residual model and limits exactly as ``LatentMonitorMixin._fit_residual_model``.
-
-    The per-row training statistics (``t2_train_``, ``spe_train_``, scores) are not kept: with
-    many rows they would not fit in memory; score the training data with
-    :func:`saisei.scale.diagnose_partitions` when they are needed.
-    """
-    estimator.score_variances_ = score_variances
-    estimator._inv_score_variances = _inverse_or_zero(score_variances)
-    estimator.t2_train_ = None
-    estimator.spe_train_ = None
-    estimator._tsr = TsrSupport(estimator._rotation, cov=cov)
-    estimator.residual_eigenvalues_ = np.asarray(residual_eigenvalues)
-    estimator.n_samples_fit_ = n
-    estimator.t2_limit_ = t2_limit(a, n, estimator.alpha, "II")
-    estimator.t2_limit_phase1_ = t2_limit(a, n, estimator.alpha, "I")
-    if estimator.spe_method == "box-moments":
-        if spe_mean_var is None:  # pragma: no cover - callers pass it for box-moments
-            raise ValueError("box-moments needs the SPE moments")
-        estimator.spe_limit_ = spe_limit_from_mean_var(*spe_mean_var, estimator.alpha)
-    else:
-        estimator.spe_limit_ = spe_limit_from_eigenvalues(
-            estimator.residual_eigenvalues_, estimator.alpha, estimator.spe_method
-        )
-    centred = estimator.scale != "none"
-    estimator.dmodx_s0_ = dmodx_s0(residual_ss, a, n, k, centred)
-    estimator.dmodx_limit_ = dmodx_limit(a, n, k, estimator.alpha, centred)

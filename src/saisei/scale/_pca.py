@@ -20,14 +20,16 @@ import scipy.linalg
 from distributed import Client
 
 from saisei.analytics.mvda import PCAMonitor
-from saisei.analytics.mvda._linalg import (
-    _masked_grams,
-    _outer_rows,
-    _solve_batched,
+from saisei.analytics.mvda.kernels import (
+    MAX_AUTO_COMPONENTS,
+    count_from_q2,
+    cumulative_q2,
     flip_signs,
+    masked_grams,
     missing_pattern,
+    outer_rows,
+    solve_spd_batched,
 )
-from saisei.analytics.mvda._select import MAX_AUTO_COMPONENTS, count_from_q2, cumulative_q2
 from saisei.errors import ValidationFailed
 
 from ._blocks import RowBlocks, add, compute, row_blocks, tree_reduce
@@ -208,9 +210,9 @@ def _block_gram(z: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> tuple[np.
 
 def _row_scores(x0: np.ndarray, observed: np.ndarray, P: np.ndarray, ridge: float) -> np.ndarray:
     n, a = x0.shape[0], P.shape[1]
-    lhs = _masked_grams(P.T @ P, missing_pattern(~observed), P, n, a)
+    lhs = masked_grams(P.T @ P, missing_pattern(~observed), P, n, a)
     lhs += ridge * np.eye(a)
-    scores: np.ndarray = _solve_batched(lhs, x0 @ P)
+    scores: np.ndarray = solve_spd_batched(lhs, x0 @ P)
     return scores
 
 
@@ -220,7 +222,7 @@ def _block_als(
     """One ALS half-step on a block: its scores, then its share of the loading equations."""
     x0, observed = _scaled(z, mean, scale)
     T = _row_scores(x0, observed, P, ridge)
-    correction = np.asarray(missing_pattern(~observed).T @ _outer_rows(T))
+    correction = np.asarray(missing_pattern(~observed).T @ outer_rows(T))
     return x0.T @ T, T.T @ T, correction
 
 
@@ -281,7 +283,7 @@ def _fit_missing(
         rhs, TtT, correction = compute(tree_reduce(parts, add), client)
         lhs = TtT[None, :, :] - correction.reshape(k, a, a)
         lhs += ridge * np.eye(a)
-        P = _solve_batched(lhs, rhs)
+        P = solve_spd_batched(lhs, rhs)
         loss = total_ss - float(np.einsum("ka,ka->", rhs, P))
         if abs(previous - loss) <= model.tol * max(total_ss, 1e-300):
             break

@@ -20,8 +20,12 @@ import numpy as np
 from distributed import Client
 
 from saisei.analytics.mvda import PLSMonitor
-from saisei.analytics.mvda._pls import _vip
-from saisei.analytics.mvda._select import MAX_AUTO_COMPONENTS, count_from_q2, cumulative_q2
+from saisei.analytics.mvda.kernels import (
+    MAX_AUTO_COMPONENTS,
+    count_from_q2,
+    cumulative_q2,
+    vip,
+)
 from saisei.errors import ValidationFailed
 
 from ._blocks import RowBlocks, row_blocks
@@ -140,7 +144,7 @@ def _fit_missing(
     model.r2x_ = explained_x / result.ssx if result.ssx > 0 else np.zeros(a)
     model.r2y_ = explained_y / result.ssy if result.ssy > 0 else np.zeros(a)
     model.r2x_cum_, model.r2y_cum_ = np.cumsum(model.r2x_), np.cumsum(model.r2y_)
-    model.vip_ = _vip(W, explained_y)
+    model.vip_ = vip(W, explained_y)
     EtE, pairs, XtX, n_spe, spe_mean, spe_m2 = residual_sums(blocks, scaling, result, a, client)
     dof = max(n - 1, 1)
     score_variances = tt / dof
@@ -280,7 +284,7 @@ def fit_pls(
     model.r2x_ = explained_x / ssx if ssx > 0 else np.zeros(a)
     model.r2y_ = explained_y / ssy if ssy > 0 else np.zeros(a)
     model.r2x_cum_, model.r2y_cum_ = np.cumsum(model.r2x_), np.cumsum(model.r2y_)
-    model.vip_ = _vip(W, explained_y)
+    model.vip_ = vip(W, explained_y)
     dof = max(n - 1, 1)
     M = np.eye(k) - R @ P.T
     EtE = M.T @ Sxx @ M

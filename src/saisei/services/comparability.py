@@ -24,7 +24,7 @@ from typing import Any, Literal
 from saisei.analytics.comparability import ComparabilityPlan, evaluate_plan
 from saisei.domain.enums import SignatureMeaning
 from saisei.errors import Conflict, IntegrityViolation, NotFound, ValidationFailed
-from saisei.quality._access import authorize
+from saisei.quality.access import authorize
 from saisei.quality.esign import (
     Credentials,
     SignatureView,

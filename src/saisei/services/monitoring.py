@@ -27,7 +27,7 @@ from saisei.analytics.mvda import BatchEvolutionModel
 from saisei.domain.audit import jsonable
 from saisei.domain.enums import ProductType
 from saisei.errors import Conflict, IntegrityViolation, NotFound, ValidationFailed
-from saisei.quality._access import authorize, authorize_or_system
+from saisei.quality.access import authorize, authorize_or_system
 from saisei.services.overview import AlarmView, list_alarms
 from saisei.storage.models import MonitoringAlarm, MonitoringModel
 from saisei.storage.repositories import monitoring as repo

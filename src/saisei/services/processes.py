@@ -9,7 +9,7 @@ from typing import Any
 
 from saisei.domain.audit import jsonable
 from saisei.errors import Conflict, ValidationFailed
-from saisei.quality._access import authorize
+from saisei.quality.access import authorize
 from saisei.services._processes import parse_process_text, store_process
 from saisei.storage.repositories.process import all_processes, process_to_doc
 from saisei.storage.store import Store

@@ -25,7 +25,7 @@ from saisei.analytics.mvda import BatchLevelModel
 from saisei.domain.audit import jsonable
 from saisei.domain.enums import ProductType
 from saisei.errors import IntegrityViolation, NotFound, ValidationFailed
-from saisei.quality._access import authorize, authorize_or_system
+from saisei.quality.access import authorize, authorize_or_system
 from saisei.services.audit import show_audit
 from saisei.services.monitoring import ModelSummary, long_series, model_summary
 from saisei.storage.models import MonitoringModel

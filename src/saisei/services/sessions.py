@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 
 from saisei.errors import AuthenticationFailed
-from saisei.quality._access import role_names
+from saisei.quality.access import role_names
 from saisei.quality.users import (
     AuthenticatedUser,
     AuthPolicy,

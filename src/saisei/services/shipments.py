@@ -16,7 +16,7 @@ from datetime import datetime
 from saisei.custody import shipments as custody_shipments
 from saisei.custody.shipments import ShipmentEvaluation
 from saisei.domain.transport import TransportSpec
-from saisei.quality._access import authorize
+from saisei.quality.access import authorize
 from saisei.storage.store import Store
 
 __all__ = ["acknowledge_excursion", "evaluate_shipment"]

@@ -1,4 +1,5 @@
-"""Shared plumbing of the quality services: the acting user, permission checks, UTC time."""
+"""The acting user, permission checks and UTC time, shared by every service that checks a
+permission (the quality services and those in ``saisei.services``)."""
 
 from __future__ import annotations
 
