@@ -5,6 +5,7 @@ by :mod:`saisei.services.processes` unless the user holds ``processes.import``."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
@@ -13,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from saisei.quality import users
 from saisei.quality.permissions import OPERATIONS, ROLE_PERMISSIONS, Permission, Role
 from saisei.services import processes
-from saisei.web.context import SOURCE, SignedIn
+from saisei.web.context import SOURCE, Page, SignedIn
 from saisei.web.render import render
 from saisei.web.routes.forms import Form_
 
@@ -59,32 +60,32 @@ def create_account(
     return RedirectResponse("/admin/users", status_code=303)
 
 
-@router.post("/users/{username}/deactivate")
-def deactivate_account(username: str, page: Form_, reason: Reason = "") -> Response:
-    """Deactivate an account (administrators; a reason is required)."""
-    assert page.user is not None
-    users.deactivate_user(
+def _on_account(
+    page: Page, action: Callable[..., object], username: str, *args: str, reason: str
+) -> Response:
+    """Run one administrator action on an account as the signed-in user, then show the list."""
+    assert page.user is not None  # signed_form guarantees it
+    action(
         page.request.app.state.store,
         page.user.username,
         username,
+        *args,
         reason=reason or None,
         source=SOURCE,
     )
     return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/users/{username}/deactivate")
+def deactivate_account(username: str, page: Form_, reason: Reason = "") -> Response:
+    """Deactivate an account (administrators; a reason is required)."""
+    return _on_account(page, users.deactivate_user, username, reason=reason)
 
 
 @router.post("/users/{username}/unlock")
 def unlock_account(username: str, page: Form_, reason: Reason = "") -> Response:
     """Unlock an account locked after failed sign-ins (administrators; with a reason)."""
-    assert page.user is not None
-    users.unlock_user(
-        page.request.app.state.store,
-        page.user.username,
-        username,
-        reason=reason or None,
-        source=SOURCE,
-    )
-    return RedirectResponse("/admin/users", status_code=303)
+    return _on_account(page, users.unlock_user, username, reason=reason)
 
 
 @router.post("/users/{username}/roles")
@@ -92,16 +93,7 @@ def grant_role(
     username: str, page: Form_, role: Annotated[str, Form(max_length=64)], reason: Reason = ""
 ) -> Response:
     """Grant a role (administrators; with a reason)."""
-    assert page.user is not None
-    users.grant_role(
-        page.request.app.state.store,
-        page.user.username,
-        username,
-        role,
-        reason=reason or None,
-        source=SOURCE,
-    )
-    return RedirectResponse("/admin/users", status_code=303)
+    return _on_account(page, users.grant_role, username, role, reason=reason)
 
 
 @router.get("/roles")
