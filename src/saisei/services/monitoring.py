@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -45,6 +45,8 @@ __all__ = [
     "long_series",
     "model_summary",
     "score_lot",
+    "store_model",
+    "stored_artefact",
 ]
 
 _MIN_LOTS = 5
@@ -216,27 +218,77 @@ def build_model(
             model = BatchEvolutionModel(n_components=n_components, alpha=alpha).fit(data)
         else:
             model = trainer(data, n_components=n_components, alpha=alpha)
-        artefact = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
-        row = MonitoringModel(
+        row = store_model(
+            session,
+            model,
             name=name,
-            version=repo.next_version(session, name),
             kind="batch_evolution",
             product_type=product_type,
             stage=stage,
-            variables=sorted(data["variable"].unique().tolist()),
-            lots=list(chosen),
+            data=data,
+            lots=chosen,
             settings={
                 "n_components": int(model.n_components_),
                 "alpha": alpha,
                 "resample_h": resample_h,
             },
-            artefact=artefact,
-            sha256=hashlib.sha256(artefact).hexdigest(),
-            created_by=actor,
+            actor=actor,
         )
-        session.add(row)
         uow.flush()
         return model_summary(row)
+
+
+def store_model(
+    session: Session,
+    model: object,
+    *,
+    name: str,
+    kind: str,
+    product_type: ProductType,
+    stage: str,
+    data: pd.DataFrame,
+    lots: Sequence[str],
+    settings: dict[str, Any],
+    actor: str,
+) -> MonitoringModel:
+    """Add a fitted model as the next version of ``name``: pickled, with its SHA-256.
+
+    ``data`` is the long frame it was fitted on (its variables are recorded); the caller's
+    unit of work audits the new row.
+    """
+    artefact = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    row = MonitoringModel(
+        name=name,
+        version=repo.next_version(session, name),
+        kind=kind,
+        product_type=product_type,
+        stage=stage,
+        variables=sorted(data["variable"].unique().tolist()),
+        lots=list(lots),
+        settings=settings,
+        artefact=artefact,
+        sha256=hashlib.sha256(artefact).hexdigest(),
+        created_by=actor,
+    )
+    session.add(row)
+    return row
+
+
+def stored_artefact(row: MonitoringModel, *, rebuild: str) -> object:
+    """Unpickle a stored model after checking its SHA-256.
+
+    Raises
+    ------
+    IntegrityViolation
+        When the artefact no longer matches the digest stored with it (``rebuild`` says how
+        to make a new one).
+    """
+    if hashlib.sha256(row.artefact).hexdigest() != row.sha256:
+        raise IntegrityViolation(
+            f"Model {row.name} v{row.version} was altered after it was stored "
+            f"(SHA-256 mismatch); it is not used. Rebuild it with {rebuild}."
+        )
+    return pickle.loads(row.artefact)  # our own artefact; its digest was checked above
 
 
 def load_model(row: MonitoringModel) -> BatchEvolutionModel:
@@ -247,12 +299,7 @@ def load_model(row: MonitoringModel) -> BatchEvolutionModel:
     IntegrityViolation
         When the artefact no longer matches the digest stored with it.
     """
-    if hashlib.sha256(row.artefact).hexdigest() != row.sha256:
-        raise IntegrityViolation(
-            f"Monitoring model {row.name} v{row.version} was altered after it was stored "
-            "(SHA-256 mismatch); it is not used. Rebuild it with 'saisei monitor build'."
-        )
-    model = pickle.loads(row.artefact)  # our own artefact; its digest was checked above
+    model = stored_artefact(row, rebuild="'saisei monitor build'")
     if not isinstance(model, BatchEvolutionModel):
         raise IntegrityViolation(
             f"Monitoring model {row.name} v{row.version} holds a {type(model).__name__}, not a "

@@ -12,9 +12,7 @@ latest prediction is read from.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import pickle
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,10 +22,16 @@ import pandas as pd
 from saisei.analytics.mvda import BatchLevelModel
 from saisei.domain.audit import jsonable
 from saisei.domain.enums import ProductType
-from saisei.errors import IntegrityViolation, NotFound, ValidationFailed
+from saisei.errors import NotFound, ValidationFailed
 from saisei.quality.access import authorize, authorize_or_system
 from saisei.services.audit import show_audit
-from saisei.services.monitoring import ModelSummary, long_series, model_summary
+from saisei.services.monitoring import (
+    ModelSummary,
+    long_series,
+    model_summary,
+    store_model,
+    stored_artefact,
+)
 from saisei.storage.models import MonitoringModel
 from saisei.storage.repositories import monitoring as repo
 from saisei.storage.store import Store
@@ -122,37 +126,29 @@ def build_quality_model(
             )
         data = long_series(store, session, chosen, stage, variables, resample_h)
         model = BatchLevelModel(n_components=n_components, alpha=alpha).fit(data, y[chosen])
-        artefact = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
-        row = MonitoringModel(
+        row = store_model(
+            session,
+            model,
             name=name,
-            version=repo.next_version(session, name),
             kind=KIND,
             product_type=product_type,
             stage=stage,
-            variables=sorted(data["variable"].unique().tolist()),
-            lots=list(chosen),
+            data=data,
+            lots=chosen,
             settings={
                 "n_components": int(model.n_components_),
                 "alpha": alpha,
                 "resample_h": resample_h,
                 "attribute": attribute,
             },
-            artefact=artefact,
-            sha256=hashlib.sha256(artefact).hexdigest(),
-            created_by=actor,
+            actor=actor,
         )
-        session.add(row)
         uow.flush()
         return model_summary(row)
 
 
 def _load(row: MonitoringModel) -> BatchLevelModel:
-    if hashlib.sha256(row.artefact).hexdigest() != row.sha256:
-        raise IntegrityViolation(
-            f"Quality model {row.name} v{row.version} was altered after it was stored "
-            "(SHA-256 mismatch); it is not used. Rebuild it."
-        )
-    model = pickle.loads(row.artefact)  # our own artefact; its digest was checked above
+    model = stored_artefact(row, rebuild="'saisei monitor quality-model build'")
     if not isinstance(model, BatchLevelModel):
         raise ValidationFailed(
             f"Model {row.name} v{row.version} is a {row.kind} model, not a quality "
