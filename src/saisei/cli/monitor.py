@@ -38,24 +38,34 @@ quality_app = typer.Typer(
 app.add_typer(quality_app, name="quality-model")
 
 
+PRODUCT_OPTION = typer.Option(..., "--product", help="MSC, CAR-T, iPSC-derived, AAV, LV.")
+STAGE_OPTION = typer.Option(..., "--stage", help="Process stage whose series are modelled.")
+NAME_OPTION = typer.Option(..., "--name", help="Model name; each build adds a version.")
+LOTS_OPTION = typer.Option(
+    None, "--lots", help="Reference lots (repeat the option); default: all with data."
+)
+VARIABLES_OPTION = typer.Option(
+    None, "--variable", help="Variables to model (repeat); default: all at the stage."
+)
+ACTOR_OPTION = typer.Option(
+    None, "--actor", help="User id of an account allowed to do this (recorded in the audit trail)."
+)
+
+
 @app.command("build")
 @handle_errors
 def build(
     ctx: typer.Context,
-    product: str = typer.Option(..., "--product", help="MSC, CAR-T, iPSC-derived, AAV, LV."),
-    stage: str = typer.Option(..., "--stage", help="Process stage whose series are modelled."),
-    name: str = typer.Option(..., "--name", help="Model name; each build adds a version."),
-    lots: list[str] | None = typer.Option(
-        None, "--lots", help="Reference lots (repeat the option); default: all with data."
-    ),
-    variables: list[str] | None = typer.Option(
-        None, "--variable", help="Variables to model (repeat); default: all at the stage."
-    ),
+    product: str = PRODUCT_OPTION,
+    stage: str = STAGE_OPTION,
+    name: str = NAME_OPTION,
+    lots: list[str] | None = LOTS_OPTION,
+    variables: list[str] | None = VARIABLES_OPTION,
     n_components: int | None = typer.Option(
         None, "--components", min=1, help="Principal components; default: cross-validated."
     ),
     alpha: float = typer.Option(0.01, "--alpha", help="False-alarm rate of the limits."),
-    actor: str | None = typer.Option(None, "--actor", help="User id for the audit trail."),
+    actor: str | None = ACTOR_OPTION,
     cluster: str | None = CLUSTER_OPTION,
     workers: int | None = WORKERS_OPTION,
     json_output: bool = JSON_OPTION,
@@ -100,7 +110,7 @@ def score(
     lot: str = typer.Argument(..., help="Lot to score (finished or running)."),
     model: str = typer.Option(..., "--model", help="Model name."),
     version: int | None = typer.Option(None, "--version", help="Model version (newest)."),
-    actor: str | None = typer.Option(None, "--actor", help="User id for the audit trail."),
+    actor: str | None = ACTOR_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Score a lot: alarms with time, statistic and top contributing variables."""
@@ -198,7 +208,7 @@ def acknowledge_command(
     ctx: typer.Context,
     alarm: int = typer.Argument(..., help="Alarm id (see 'saisei monitor alarms')."),
     comment: str = typer.Option(..., "--comment", help="What was seen and what was done."),
-    actor: str | None = typer.Option(None, "--actor", help="User id for the audit trail."),
+    actor: str | None = ACTOR_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Acknowledge an alarm with a comment (stored and audited)."""
@@ -217,21 +227,17 @@ def acknowledge_command(
 @handle_errors
 def quality_build(
     ctx: typer.Context,
-    product: str = typer.Option(..., "--product", help="MSC, CAR-T, iPSC-derived, AAV, LV."),
-    stage: str = typer.Option(..., "--stage", help="Process stage whose series are modelled."),
+    product: str = PRODUCT_OPTION,
+    stage: str = STAGE_OPTION,
     attribute: str = typer.Option(..., "--attribute", help="QC attribute predicted."),
-    name: str = typer.Option(..., "--name", help="Model name; each build adds a version."),
-    lots: list[str] | None = typer.Option(
-        None, "--lots", help="Reference lots (repeat the option); default: all with data."
-    ),
-    variables: list[str] | None = typer.Option(
-        None, "--variable", help="Variables to model (repeat); default: all at the stage."
-    ),
+    name: str = NAME_OPTION,
+    lots: list[str] | None = LOTS_OPTION,
+    variables: list[str] | None = VARIABLES_OPTION,
     n_components: int | None = typer.Option(
         None, "--components", min=1, help="PLS components; default: cross-validated."
     ),
     resample_h: float = typer.Option(1.0, "--resample-h", min=0.0, help="Time bin width (h)."),
-    actor: str | None = typer.Option(None, "--actor", help="User id for the audit trail."),
+    actor: str | None = ACTOR_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Fit a batch-level PLS model of a QC attribute on reference lots; store a version."""
@@ -267,7 +273,7 @@ def predict(
         None, "--model", help="Predict now with this quality model (audited); default: show."
     ),
     version: int | None = typer.Option(None, "--version", help="Model version (newest)."),
-    actor: str | None = typer.Option(None, "--actor", help="User id for the audit trail."),
+    actor: str | None = ACTOR_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Show the latest predicted end-of-batch quality of a lot, one per quality model.
