@@ -53,7 +53,8 @@ def test_csv_cells_are_read_as_pandas_reads_them(tmp_path: Path, content: str) -
             read_file(path)
         return
     (raw,) = read_file(path)
-    pd.testing.assert_frame_equal(raw.frame, reference)
+    # Number columns of a series table are typed while reading; their text is read on demand.
+    pd.testing.assert_frame_equal(raw.as_text().frame, reference)
 
 
 def test_numbers_parse_as_pandas_parses_them(tmp_path: Path) -> None:

@@ -193,3 +193,20 @@ def test_unknown_lot_is_named_and_nothing_is_written(lots: Store, tmp_path: Path
         for e in info.value.errors
     )
     assert _files(lots) == []
+
+
+def test_rejected_rows_are_quarantined_as_written(lots: Store, tmp_path: Path) -> None:
+    # The numbers are typed while reading; the rejected rows keep the file's own text.
+    rows = [
+        ("L1", "expansion", "ph", "0", "7.20", "1"),
+        ("L9", "expansion", "ph", "1e0", "NA", "1"),
+    ]
+    report = import_path(
+        lots, _write_series(tmp_path, rows), actor="importer", quarantine=tmp_path / "rejected"
+    )
+    assert not report.ok
+    rejected = pd.read_csv(
+        tmp_path / "rejected" / "timeseries.rejected.csv", dtype=str, keep_default_na=False
+    )
+    assert rejected[["_row", "lot", "t", "value"]].values.tolist() == [["2", "L9", "1e0", "NA"]]
+    assert "names unknown batch 'L9'" in rejected["_reason"].iloc[0]

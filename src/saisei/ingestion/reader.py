@@ -3,7 +3,8 @@
 Readers keep values as they are in the file (strings for CSV and XLSX) so that validation can
 report the exact value and row of every problem; nothing is coerced silently. CSV files are
 parsed by Arrow (every column as text), with pandas as the reference for files Arrow reads
-differently.
+differently. The number columns of a series table's CSV file are typed by Arrow as it parses
+(:attr:`RawTable.typed`); their text is read when it is needed (:meth:`RawTable.as_text`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from io import StringIO
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -30,6 +32,8 @@ __all__ = ["RawTable", "discover", "read_file", "split_header_unit"]
 
 _HEADER_UNIT = re.compile(r"^\s*(?P<name>[^\[\]]+?)\s*\[(?P<unit>[^\]]*)\]\s*$")
 SUFFIXES = (".csv", ".parquet", ".xlsx")
+#: Spellings of "no value" in number and time columns (spreadsheet and database exports).
+NO_VALUE = frozenset({"nan", "NaN", "NAN", "NA", "N/A", "null", "NULL", "None"})
 
 
 @dataclass
@@ -51,6 +55,10 @@ class RawTable:
     dictionaries : dict of str to ChunkedArray
         Text columns of a Parquet file as the file stores them, dictionary-encoded (the
         same values as in :attr:`frame`); validation numbers their values from these.
+    typed : tuple of str
+        Columns of a CSV file that Arrow parsed as numbers (float64 in :attr:`frame`, a
+        spelling of no value as NaN) where the file holds text; :meth:`as_text` gives the
+        text, for naming a value exactly as written.
     """
 
     table: str
@@ -59,6 +67,21 @@ class RawTable:
     header_units: dict[str, str]
     rows: np.ndarray | None = None
     dictionaries: dict[str, pa.ChunkedArray] = field(default_factory=dict, repr=False)
+    typed: tuple[str, ...] = ()
+    #: Reads every cell of the file as text (the closure keeps the file mapped in memory).
+    text_frame: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
+
+    def as_text(self) -> RawTable:
+        """This table with every cell as the text in the file (itself if it is already so).
+
+        Returns
+        -------
+        RawTable
+            The same rows and header units, no :attr:`typed` columns.
+        """
+        if not self.typed or self.text_frame is None:
+            return self
+        return _headers(RawTable(self.table, self.source, self.text_frame(), {}, rows=self.rows))
 
 
 def split_header_unit(header: str) -> tuple[str, str | None]:
@@ -81,12 +104,48 @@ def _headers(raw: RawTable) -> RawTable:
     return raw
 
 
-def _read_csv(path: Path, table: str) -> RawTable:
-    data = path.read_bytes()
-    frame = _arrow_csv(data.removeprefix(codecs.BOM_UTF8))
-    if frame is None:
-        frame = _pandas_csv(path, data)
-    return _headers(RawTable(table, path.name, frame, {}))
+def _read_csv(path: Path, table: str, *, typed: bool = True) -> RawTable:
+    """A CSV file, every cell as text; a series table's number columns typed (``typed``).
+
+    The float columns of a series table (``TableSchema.ordered_by``: time series, logger
+    readings) are most of a large file's cells; Arrow parses them as numbers directly, with
+    the spellings of no value that validation accepts as missing. Where that parse fails, or
+    gives a value validation would read otherwise (NaN written as ``-nan``), every cell is
+    read as text, as for any other table.
+    """
+    # Read whole (not memory-mapped: a file truncated during the import must fail cleanly,
+    # not bring the process down).
+    data = pa.py_buffer(path.read_bytes())
+    schema = SCHEMAS[table]
+    floats = {c.name for c in schema.columns if c.kind == "float"} if schema.ordered_by else set()
+    if typed and floats:
+        frame, numbers = _arrow_csv(data, floats)
+        if frame is not None:
+            raw = _headers(RawTable(table, path.name, frame, {}))
+            if numbers:
+                raw.typed = tuple(split_header_unit(h)[0] for h in numbers)
+                raw.text_frame = lambda: _text_frame(path, data)
+            return raw
+    return _headers(RawTable(table, path.name, _text_frame(path, data), {}))
+
+
+def _text_frame(path: Path, data: pa.Buffer) -> pd.DataFrame:
+    """Every cell of the file as text: parsed by Arrow, or by pandas where it must decide."""
+    frame, _ = _arrow_csv(data)
+    return _pandas_csv(path, data.to_pybytes()) if frame is None else frame
+
+
+def _first_line(data: pa.Buffer) -> bytes:
+    """The bytes of ``data`` up to and including its first line end (all if it has none)."""
+    size = 1 << 16
+    while True:
+        head = data.slice(0, min(size, data.size)).to_pybytes()
+        end = head.find(b"\n")
+        if end >= 0:
+            return head[: end + 1]
+        if size >= data.size:
+            return head
+        size *= 16
 
 
 def _pandas_csv(path: Path, data: bytes) -> pd.DataFrame:
@@ -123,7 +182,9 @@ def _pandas_csv(path: Path, data: bytes) -> pd.DataFrame:
         ) from None
 
 
-def _arrow_csv(data: bytes) -> pd.DataFrame | None:
+def _arrow_csv(
+    data: pa.Buffer, floats: set[str] | None = None
+) -> tuple[pd.DataFrame | None, list[str]]:
     """Every cell as the text in the file, parsed by Arrow; None where pandas must decide.
 
     Arrow parses many times faster than pandas, and checks that every cell is UTF-8 as it
@@ -131,31 +192,44 @@ def _arrow_csv(data: bytes) -> pd.DataFrame | None:
     or missing header name, rows with too many fields, an empty file) and files that are
     not UTF-8 go to pandas (after the decoding that names the bad byte), whose handling of
     them is the reference.
+
+    The columns whose header names (without a unit) are in ``floats`` are parsed as float64
+    instead, a spelling of no value (:data:`NO_VALUE`) as missing; their headers are
+    returned. If one of them does not parse, or holds a NaN that is not such a spelling,
+    the frame is None: the caller reads the file as text.
     """
-    end = data.find(b"\n")
+    first = _first_line(data)
+    if first.startswith(codecs.BOM_UTF8):
+        first, data = first.removeprefix(codecs.BOM_UTF8), data.slice(len(codecs.BOM_UTF8))
     try:
-        first = (data if end < 0 else data[: end + 1]).decode("utf-8")
-        header = next(csv.reader(StringIO(first)))
+        header = next(csv.reader(StringIO(first.decode("utf-8"))))
     except (UnicodeDecodeError, StopIteration, csv.Error):
-        return None
+        return None, []
     if not header or len(set(header)) != len(header) or any(not h for h in header):
-        return None
+        return None, []
+    numbers = [h for h in header if floats and split_header_unit(h)[0] in floats]
+    # large_string is the storage of pandas' str dtype: no copy to pandas.
+    types = {h: pa.float64() if h in numbers else pa.large_string() for h in header}
     try:
         table = pacsv.read_csv(
             pa.BufferReader(data),
             convert_options=pacsv.ConvertOptions(
-                # large_string is the storage of pandas' str dtype: no copy to pandas.
-                column_types=dict.fromkeys(header, pa.large_string()),
+                column_types=types,
+                # Only typed (number) columns have nulls: the spellings of no value.
+                null_values=sorted(NO_VALUE | {""}),
                 strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
+                quoted_strings_can_be_null=True,
                 check_utf8=True,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    if table.column_names != header or any(f.type != pa.large_string() for f in table.schema):
-        return None
-    return table.to_pandas()
+        return None, []
+    if table.column_names != header or any(f.type != types[f.name] for f in table.schema):
+        return None, []
+    for name in numbers:  # NaN spelled otherwise ("-nan") is a value, not missing
+        if pc.any(pc.is_nan(table.column(name))).as_py():
+            return None, []
+    return table.to_pandas(), numbers
 
 
 def _decoded(encoded: pa.ChunkedArray, kind: pa.DataType) -> pa.ChunkedArray:

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 
 from saisei.domain.identity_din import din_problems
 from saisei.errors import FieldError, ValidationFailed
-from saisei.ingestion.reader import RawTable
+from saisei.ingestion.reader import NO_VALUE, RawTable
 from saisei.ingestion.schemas import SCHEMAS, Column, TableSchema
 from saisei.ingestion.units import canonical_unit, convert
 from saisei.ingestion.validate_series import (
@@ -32,7 +32,7 @@ _MAX_ERRORS_PER_RULE = 200
 _ZONE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 _COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
 #: Spellings of "no value" in numeric and time columns (spreadsheet and database exports).
-_NAN_WORDS = {"nan", "NaN", "NAN", "NA", "N/A", "null", "NULL", "None"}
+_NAN_WORDS = set(NO_VALUE)
 #: In text columns only pandas' own spelling counts: "NA" or "NULL" may be real codes.
 _TEXT_NAN_WORDS = {"nan", "NaN"}
 _NUMERIC_OR_TIME = {"float", "int", "datetime", "date"}
@@ -476,7 +476,20 @@ def validate_table(raw: RawTable, *, timezone: str | None = None) -> ValidatedTa
     -------
     ValidatedTable
         Typed frame plus every problem found; rows with problems are flagged, not dropped.
+
+    Notes
+    -----
+    Number columns Arrow typed while reading (:attr:`RawTable.typed`) are validated as
+    they are; if any of them has a problem, the table is validated again from the text of
+    the file, so that every problem names the value as written.
     """
+    result = _validate(raw, timezone)
+    if raw.typed and any(e.field in raw.typed for e in result.errors):
+        return _validate(raw.as_text(), timezone)
+    return result
+
+
+def _validate(raw: RawTable, timezone: str | None) -> ValidatedTable:
     schema = SCHEMAS[raw.table]
     n = len(raw.frame)
     result = ValidatedTable(

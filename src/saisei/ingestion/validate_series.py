@@ -167,7 +167,8 @@ def check_duplicates(
         duplicated = np.asarray(frame[key].duplicated(keep="first"), dtype=bool)
     if duplicated.any():
         shown = pd.Series(None, index=frame.index, dtype=object)
-        shown[duplicated] = frame.loc[duplicated, key].astype(str).agg(", ".join, axis=1)
+        # str of each value: a missing one (a time left blank) shows as nan, not as a gap.
+        shown[duplicated] = frame.loc[duplicated, key].map(str).agg(", ".join, axis=1)
         result.flag(
             duplicated,
             ", ".join(key),

@@ -130,7 +130,8 @@ def _write_quarantine(folder: Path, tables: list[tuple[RawTable, ValidatedTable]
     for raw, validated in tables:
         if not validated.bad.any():
             continue
-        rejected = raw.frame.reset_index(drop=True)[validated.bad].copy()
+        # The rows as written (numbers Arrow typed while reading are written as text again).
+        rejected = raw.as_text().frame.reset_index(drop=True)[validated.bad].copy()
         rejected.insert(0, "_row", validated.rows[validated.bad])
         rejected["_reason"] = [validated.reasons.get(int(i), "rejected") for i in rejected.index]
         name = raw.source.replace("#", "-").rsplit(".", 1)[0]
