@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import os
 import re
+import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -68,7 +70,8 @@ class RawTable:
     rows: np.ndarray | None = None
     dictionaries: dict[str, pa.ChunkedArray] = field(default_factory=dict, repr=False)
     typed: tuple[str, ...] = ()
-    #: Reads every cell of the file as text (the closure keeps the file mapped in memory).
+    #: Reads every cell of the file as text, from the file kept open since the first read
+    #: (a file changed in place since is refused).
     text_frame: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
 
     def as_text(self) -> RawTable:
@@ -111,28 +114,82 @@ def _read_csv(path: Path, table: str, *, typed: bool = True) -> RawTable:
     readings) are most of a large file's cells; Arrow parses them as numbers directly, with
     the spellings of no value that validation accepts as missing. Where that parse fails, or
     gives a value validation would read otherwise (NaN written as ``-nan``), every cell is
-    read as text, as for any other table.
+    read as text, as for any other table. The file stays open while the table lives, so that
+    its text can be read again (:meth:`RawTable.as_text`) as it was, even if it is removed or
+    replaced meanwhile.
     """
-    # Read whole (not memory-mapped: a file truncated during the import must fail cleanly,
-    # not bring the process down).
-    data = pa.py_buffer(path.read_bytes())
     schema = SCHEMAS[table]
     floats = {c.name for c in schema.columns if c.kind == "float"} if schema.ordered_by else set()
     if typed and floats:
-        frame, numbers = _arrow_csv(data, floats)
-        if frame is not None:
+        opened = _OpenFile(path)
+        frame, numbers = _arrow_csv(path, floats)
+        if frame is not None and numbers and opened.is_at(path):
             raw = _headers(RawTable(table, path.name, frame, {}))
-            if numbers:
-                raw.typed = tuple(split_header_unit(h)[0] for h in numbers)
-                raw.text_frame = lambda: _text_frame(path, data)
+            raw.typed = tuple(split_header_unit(h)[0] for h in numbers)
+            raw.text_frame = lambda: _text_frame(path, opened.read())
             return raw
-    return _headers(RawTable(table, path.name, _text_frame(path, data), {}))
+        opened.close()
+        if frame is not None and not numbers:
+            return _headers(RawTable(table, path.name, frame, {}))
+    return _headers(RawTable(table, path.name, _text_frame(path), {}))
 
 
-def _text_frame(path: Path, data: pa.Buffer) -> pd.DataFrame:
-    """Every cell of the file as text: parsed by Arrow, or by pandas where it must decide."""
-    frame, _ = _arrow_csv(data)
-    return _pandas_csv(path, data.to_pybytes()) if frame is None else frame
+class _OpenFile:
+    """A file kept open to read it again as it was when opened (closed with its owner)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd = os.open(path, os.O_RDONLY)
+        self._closer = weakref.finalize(self, os.close, self._fd)
+        self._status = os.fstat(self._fd)
+
+    def is_at(self, path: Path) -> bool:
+        """True if ``path`` still names this file, unchanged (checked after a read by path)."""
+        try:
+            status = path.stat()
+        except OSError:
+            return False
+        return _same_file(status, self._status)
+
+    def read(self) -> bytes:
+        """The whole file; refused if it was changed in place since it was opened."""
+        if not _same_file(os.fstat(self._fd), self._status):
+            raise ValidationFailed(
+                f"{self.path.name} changed while it was being imported.",
+                [
+                    FieldError(
+                        "the file was modified during the import; nothing was stored from it. "
+                        "Import it again once it is complete",
+                        file=self.path.name,
+                    )
+                ],
+            )
+        parts, offset = [], 0
+        while chunk := os.pread(self._fd, 1 << 24, offset):
+            parts.append(chunk)
+            offset += len(chunk)
+        return b"".join(parts)
+
+    def close(self) -> None:
+        self._closer()
+
+
+def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_dev, a.st_ino, a.st_size, a.st_mtime_ns) == (
+        b.st_dev,
+        b.st_ino,
+        b.st_size,
+        b.st_mtime_ns,
+    )
+
+
+def _text_frame(path: Path, data: bytes | None = None) -> pd.DataFrame:
+    """Every cell of the file (or of ``data``, its bytes) as text: parsed by Arrow, or by
+    pandas where it must decide."""
+    frame, _ = _arrow_csv(path if data is None else pa.py_buffer(data))
+    if frame is not None:
+        return frame
+    return _pandas_csv(path, path.read_bytes() if data is None else data)
 
 
 def _first_line(data: pa.Buffer) -> bytes:
@@ -183,12 +240,15 @@ def _pandas_csv(path: Path, data: bytes) -> pd.DataFrame:
 
 
 def _arrow_csv(
-    data: pa.Buffer, floats: set[str] | None = None
+    source: Path | pa.Buffer, floats: set[str] | None = None
 ) -> tuple[pd.DataFrame | None, list[str]]:
     """Every cell as the text in the file, parsed by Arrow; None where pandas must decide.
 
     Arrow parses many times faster than pandas, and checks that every cell is UTF-8 as it
-    goes, so the file is not decoded a second time. Files it reads differently (a repeated
+    goes, so the file is not decoded a second time. It reads a file (``source`` a path) in
+    blocks while parsing (not memory-mapped: a file truncated during the import fails
+    cleanly instead of bringing the process down), or parses bytes already read, and skips
+    a UTF-8 byte-order mark. Files it reads differently (a repeated
     or missing header name, rows with too many fields, an empty file) and files that are
     not UTF-8 go to pandas (after the decoding that names the bad byte), whose handling of
     them is the reference.
@@ -198,9 +258,12 @@ def _arrow_csv(
     returned. If one of them does not parse, or holds a NaN that is not such a spelling,
     the frame is None: the caller reads the file as text.
     """
-    first = _first_line(data)
-    if first.startswith(codecs.BOM_UTF8):
-        first, data = first.removeprefix(codecs.BOM_UTF8), data.slice(len(codecs.BOM_UTF8))
+    if isinstance(source, Path):
+        with source.open("rb") as handle:
+            first = handle.readline()
+    else:
+        first = _first_line(source)
+    first = first.removeprefix(codecs.BOM_UTF8)
     try:
         header = next(csv.reader(StringIO(first.decode("utf-8"))))
     except (UnicodeDecodeError, StopIteration, csv.Error):
@@ -212,7 +275,7 @@ def _arrow_csv(
     types = {h: pa.float64() if h in numbers else pa.large_string() for h in header}
     try:
         table = pacsv.read_csv(
-            pa.BufferReader(data),
+            source if isinstance(source, Path) else pa.BufferReader(source),
             convert_options=pacsv.ConvertOptions(
                 column_types=types,
                 # Only typed (number) columns have nulls: the spellings of no value.

@@ -5,7 +5,9 @@ over rows; every problem names file, row, column, value, the rule broken and the
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,6 +38,8 @@ _NAN_WORDS = set(NO_VALUE)
 #: In text columns only pandas' own spelling counts: "NA" or "NULL" may be real codes.
 _TEXT_NAN_WORDS = {"nan", "NaN"}
 _NUMERIC_OR_TIME = {"float", "int", "datetime", "date"}
+#: Rows from which the text columns of a table are dictionary-encoded side by side in threads.
+_PARALLEL_ROWS = 1 << 16
 #: Long tables whose per-row ``unit`` column applies to this numeric column.
 _ROW_UNIT_VALUE = {
     "parameters": "value",
@@ -162,13 +166,11 @@ def _text_factors(
     otherwise (blanks, padding, missing values) None is returned and the caller works row
     by row, naming every row.
     """
-    if not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow":
+    chunked = _arrow_text(values)
+    if chunked is None or chunked.null_count:
         return None
-    chunked = values.array.__arrow_array__()
-    if chunked.null_count:
-        return None
-    # As the Parquet file stores it (``stored``), or encoded by Arrow (several times faster
-    # than pandas' factorize here).
+    # As the Parquet file stores it or encoded beforehand (``stored``, :func:`_encodings`),
+    # or encoded by Arrow here (several times faster than pandas' factorize).
     encoded = _stored_encoding(stored)
     if encoded is None:
         encoded = pc.dictionary_encode(chunked).unify_dictionaries()
@@ -187,6 +189,45 @@ def _text_factors(
             unknown[codes], column.name, f"must be one of {', '.join(column.choices)}", values
         )
     return values
+
+
+def _arrow_text(values: pd.Series) -> pa.ChunkedArray | None:
+    """The Arrow array behind a text column (pandas' ``str`` dtype), if it has one."""
+    if not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow":
+        return None
+    return values.array.__arrow_array__()
+
+
+def _factored(column: Column) -> bool:
+    """A text column checked once per distinct value (:func:`_text_factors`)."""
+    return column.kind in ("str", "enum") and column.name != "din"
+
+
+def _encodings(raw: RawTable, schema: TableSchema) -> dict[str, pa.ChunkedArray]:
+    """Dictionary encodings of the text columns :func:`_text_factors` numbers.
+
+    As a Parquet file stores them (:attr:`RawTable.dictionaries`), else encoded here: a
+    large table's columns side by side in threads (Arrow's kernels release the GIL; a
+    million-row table has four such columns in a time series).
+    """
+    encodings = dict(raw.dictionaries)
+    pending: dict[str, pa.ChunkedArray] = {}
+    for column in schema.columns:
+        if not _factored(column) or column.name in encodings or column.name not in raw.frame:
+            continue
+        chunked = _arrow_text(raw.frame[column.name])
+        if chunked is not None and not chunked.null_count and chunked.num_chunks:
+            pending[column.name] = chunked
+
+    def encode(chunked: pa.ChunkedArray) -> pa.ChunkedArray:
+        return pc.dictionary_encode(chunked).unify_dictionaries()
+
+    if len(pending) > 1 and len(raw.frame) >= _PARALLEL_ROWS:
+        with ThreadPoolExecutor(max_workers=min(4, len(pending))) as pool:
+            encodings.update(zip(pending, pool.map(encode, pending.values()), strict=True))
+    else:
+        encodings.update((name, encode(chunked)) for name, chunked in pending.items())
+    return encodings
 
 
 def _stored_encoding(stored: pa.ChunkedArray | None) -> pa.ChunkedArray | None:
@@ -378,12 +419,16 @@ def _datetimes(
 
 
 def _column(
-    result: ValidatedTable, raw: RawTable, column: Column, timezone: str | None
+    result: ValidatedTable,
+    raw: RawTable,
+    column: Column,
+    timezone: str | None,
+    encodings: dict[str, pa.ChunkedArray],
 ) -> pd.Series:
     values = raw.frame[column.name]
     words = _NAN_WORDS if column.kind in _NUMERIC_OR_TIME else _TEXT_NAN_WORDS
-    if column.kind in ("str", "enum") and column.name != "din":
-        factored = _text_factors(result, column, values, words, raw.dictionaries.get(column.name))
+    if _factored(column):
+        factored = _text_factors(result, column, values, words, encodings.get(column.name))
         if factored is not None:
             return factored
     fast = _arrow_numbers(values, words) if column.kind in ("float", "int") else None
@@ -530,19 +575,22 @@ def _validate(raw: RawTable, timezone: str | None) -> ValidatedTable:
     if missing_columns:
         result.bad[:] = True
         return result
-    frame = pd.DataFrame(index=raw.frame.index)
+    encodings = _encodings(raw, schema)
+    columns: dict[str, Any] = {}
     for column in schema.columns:
         if column.name in raw.frame.columns:
-            frame[column.name] = _column(result, raw, column, timezone)
+            columns[column.name] = _column(result, raw, column, timezone, encodings)
         else:
-            frame[column.name] = None
+            columns[column.name] = None
             result.absent.add(column.name)
     if schema.extra_prefix:
         for name in raw.frame.columns:
             if str(name).startswith(schema.extra_prefix):
-                frame[name] = raw.frame[name].where(
+                columns[name] = raw.frame[name].where(
                     ~pd.Series(_missing(raw.frame[name]), index=raw.frame.index), None
                 )
+    # Built once from its columns (adding them one by one reorganises the frame each time).
+    frame = pd.DataFrame(columns, index=raw.frame.index, copy=False)
     _row_units(result, frame)
     result.frame = frame = frame.reset_index(drop=True)
     order = schema.ordered_by

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from saisei.domain.enums import SubjectType
 from saisei.errors import FieldError
@@ -32,6 +31,7 @@ from saisei.storage.store import Store
 from saisei.storage.timeseries import (
     EncodedSegment,
     SegmentBatch,
+    SegmentLocation,
     encode_segment,
     segment_table,
 )
@@ -122,9 +122,26 @@ class SeriesImporter:
         done = 0
         pieces = list(self._pieces(long))
         manifest = self._manifest(session, subject_type, {p.subject for p in pieces} & known)
-        # Encoding (zstd) releases the GIL: segments are encoded in parallel, in order.
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            encodings = pool.map(encode_segment, [p.rows for p in pieces if p.subject in known])
+
+        def encode(piece: _Piece) -> tuple[EncodedSegment, SegmentLocation | None]:
+            """Encode a segment; write it too when nothing is stored for its lot and stage.
+
+            Such a segment is new whatever its content, and writing it in the thread that
+            encoded it saves handing its bytes to another (ADR 0003).
+            """
+            encoded = encode_segment(piece.rows)
+            if manifest.get((piece.subject, piece.stage)):
+                return encoded, None  # compared with what is stored, then written or not
+            location = self.store.timeseries.locate(
+                subject_ref=piece.subject, subject_type=subject_type, stage=piece.stage
+            )
+            self.batch.write_here(self.store.timeseries.root / location.path, encoded.data)
+            return encoded, location
+
+        # Encoding (zstd) and writing release the GIL: segments are encoded in parallel.
+        pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+        try:
+            encodings = pool.map(encode, [p for p in pieces if p.subject in known])
             for piece in pieces:
                 if piece.subject not in known:
                     mask = np.zeros(len(table.frame), dtype=bool)
@@ -136,13 +153,20 @@ class SeriesImporter:
                         table.frame[long.subject],
                     )
                 else:
-                    current = manifest.get((piece.subject, piece.stage), [])
-                    self._segment(
-                        session, table, piece, next(encodings), current, subject_type, report
-                    )
+                    encoded, location = next(encodings)
+                    if location is not None:
+                        self.store.timeseries.record(session, encoded, location, source="import")
+                        report.inserted += piece.rows.num_rows
+                    else:
+                        current = manifest[(piece.subject, piece.stage)]
+                        self._segment(session, table, piece, encoded, current, subject_type, report)
                 done += piece.rows.num_rows
                 if progress is not None:
                     progress(done, total)
+        finally:
+            # On a failure, segments not yet started are dropped; files written are removed
+            # with the batch's (SeriesImporter.discard_written).
+            pool.shutdown(wait=True, cancel_futures=True)
 
     @staticmethod
     def _timeseries_long(table: ValidatedTable) -> _Long:
@@ -255,8 +279,9 @@ class SeriesImporter:
         if current and self._unchanged(encoded, current):
             report.unchanged += n
             return
-        first_t = float(pc.min(encoded.table.column("t")).as_py())
-        overlapping = [s for s in current if s.t_end_h is not None and first_t <= s.t_end_h]
+        overlapping = [
+            s for s in current if s.t_end_h is not None and encoded.t_start_h <= s.t_end_h
+        ]
         supersedes = None
         if overlapping:
             where = f"{piece.subject}" + (f" stage {piece.stage}" if piece.stage else "")

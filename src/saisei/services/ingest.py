@@ -10,11 +10,15 @@ Imported custody chains are hash-linked and verified in the same transaction
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from saisei.custody.imported import LinkedChain, link_imported_chains
 from saisei.errors import FieldError, ValidationFailed
@@ -125,19 +129,47 @@ def _read_all(path: Path, errors: list[FieldError]) -> tuple[list[RawTable], lis
     return raws, processes
 
 
-def _write_quarantine(folder: Path, tables: list[tuple[RawTable, ValidatedTable]]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector for the duration (as it was before, afterwards).
+
+    An import allocates arrays, not object cycles; a full collection that falls inside it
+    walks every object of the process (about 150 000 in the command-line program, 70 ms)
+    for nothing. Reference counting still frees everything as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _rejected_rows(tables: list[tuple[RawTable, ValidatedTable]]) -> dict[str, pd.DataFrame]:
+    """The rejected rows of each table as written, with row number and reason, by file name.
+
+    Taken before the import commits (numbers Arrow typed while reading are read again as
+    text, and a file changed since is refused while nothing is stored yet).
+    """
+    rejected: dict[str, pd.DataFrame] = {}
     for raw, validated in tables:
         if not validated.bad.any():
             continue
-        # The rows as written (numbers Arrow typed while reading are written as text again).
-        rejected = raw.as_text().frame.reset_index(drop=True)[validated.bad].copy()
-        rejected.insert(0, "_row", validated.rows[validated.bad])
-        rejected["_reason"] = [validated.reasons.get(int(i), "rejected") for i in rejected.index]
-        name = raw.source.replace("#", "-").rsplit(".", 1)[0]
-        rejected.to_csv(folder / f"{name}.rejected.csv", index=False)
+        rows = raw.as_text().frame.reset_index(drop=True)[validated.bad].copy()
+        rows.insert(0, "_row", validated.rows[validated.bad])
+        rows["_reason"] = [validated.reasons.get(int(i), "rejected") for i in rows.index]
+        rejected[raw.source.replace("#", "-").rsplit(".", 1)[0]] = rows
+    return rejected
 
 
+def _write_quarantine(folder: Path, rejected: dict[str, pd.DataFrame]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, rows in rejected.items():
+        rows.to_csv(folder / f"{name}.rejected.csv", index=False)
+
+
+@_cyclic_gc_paused()
 def import_path(
     store: Store,
     path: Path,
@@ -179,6 +211,10 @@ def import_path(
     ------
     ValidationFailed
         With every problem (file, row, column, value, rule, fix) when the import is refused.
+
+    Notes
+    -----
+    Python's cycle collector is paused while the import runs (and restored after).
     """
     started = time.perf_counter()
     report = ImportReport(path=str(path), quarantine=str(quarantine) if quarantine else None)
@@ -228,11 +264,12 @@ def import_path(
                     "why. Nothing was stored.",
                     corrections,
                 )
+            rejected = _rejected_rows(validated) if quarantine is not None else {}
             series.sync()  # segment files on disk before their manifest rows commit
     except BaseException:
         series.discard_written()
         raise
     if quarantine is not None:
-        _write_quarantine(quarantine, validated)
+        _write_quarantine(quarantine, rejected)
     report.seconds = time.perf_counter() - started
     return report

@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 import duckdb
@@ -48,6 +48,7 @@ __all__ = [
     "SEGMENT_SCHEMA",
     "EncodedSegment",
     "SegmentBatch",
+    "SegmentLocation",
     "SegmentProblem",
     "TimeSeriesStore",
     "encode_segment",
@@ -70,6 +71,13 @@ SEGMENT_SCHEMA = pa.schema(
 )
 
 _REQUIRED = ("variable", "t", "value")
+#: Columns written with a Parquet dictionary page: the text ones, a few distinct values each.
+#: Measured values are nearly all distinct, so a dictionary only costs time and bytes there
+#: (ADR 0005).
+_DICTIONARY_COLUMNS = [f.name for f in SEGMENT_SCHEMA if f.type == pa.string()]
+#: Columns with min/max statistics in the file: the time axis, which readers filter on within
+#: a segment (the manifest row already holds each segment's variables and time span).
+_STATISTICS_COLUMNS = ["t"]
 
 
 def sha256_file(path: Path) -> str:
@@ -192,11 +200,15 @@ def segment_table(
 
 @dataclass(frozen=True)
 class EncodedSegment:
-    """A segment table and its Parquet bytes (zstd), hashed once in memory."""
+    """A segment table and its Parquet bytes (zstd), hashed once in memory, with what its
+    manifest row records of the rows: variables (sorted) and time span in hours."""
 
     table: pa.Table
     data: pa.Buffer
     sha256: str
+    variables: list[str]
+    t_start_h: float
+    t_end_h: float
 
 
 def encode_segment(table: pa.Table) -> EncodedSegment:
@@ -204,11 +216,27 @@ def encode_segment(table: pa.Table) -> EncodedSegment:
 
     The bytes depend only on the rows (and the pyarrow version), so re-encoding the same rows
     gives the same SHA-256: an import compares it with the manifest to skip unchanged data.
+    Text columns are dictionary-encoded, numbers and times are not; only ``t`` has
+    statistics (ADR 0005).
     """
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd")
+    pq.write_table(
+        table,
+        sink,
+        compression="zstd",
+        use_dictionary=_DICTIONARY_COLUMNS,
+        write_statistics=_STATISTICS_COLUMNS,
+    )
     data = sink.getvalue()
-    return EncodedSegment(table, data, hashlib.sha256(memoryview(data)).hexdigest())
+    span = pc.min_max(table.column("t"))
+    return EncodedSegment(
+        table,
+        data,
+        hashlib.sha256(memoryview(data)).hexdigest(),
+        variables=sorted(pc.unique(table.column("variable")).to_pylist()),
+        t_start_h=float(span["min"].as_py()),
+        t_end_h=float(span["max"].as_py()),
+    )
 
 
 def _fsync(path: Path) -> None:
@@ -230,6 +258,25 @@ def _write_into_place(target: Path, data: pa.Buffer) -> None:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+def _require_rows(encoded: EncodedSegment, subject_ref: str) -> None:
+    if encoded.table.num_rows == 0:
+        raise ValidationFailed(
+            f"A time-series segment for {subject_ref!r} must have at least one row. "
+            "Got an empty table."
+        )
+
+
+@dataclass(frozen=True)
+class SegmentLocation:
+    """Where a new segment goes: its identifier, subject, stage and file (relative, POSIX)."""
+
+    segment_id: str
+    subject_ref: str
+    subject_type: SubjectType
+    stage: str | None
+    path: str
 
 
 @dataclass
@@ -254,9 +301,15 @@ class SegmentBatch:
         if self._pool is None:
             # File system calls release the GIL; a few writers overlap their waits.
             self._pool = ThreadPoolExecutor(max_workers=4)
-        self._pending.append(self._pool.submit(self._write, target, data))
+        self._pending.append(self._pool.submit(self.write_here, target, data))
 
-    def _write(self, target: Path, data: pa.Buffer) -> None:
+    def write_here(self, target: Path, data: pa.Buffer) -> None:
+        """Write ``data`` to ``target`` in the calling thread (temporary file, then rename).
+
+        For a thread that has just encoded the segment: handing the bytes to a writer
+        thread costs more than writing them (a 1 M-row import of 100 segments took a third
+        longer to encode and write that way). Safe to call from several threads at once.
+        """
         _write_into_place(target, data)
         self.paths.append(target)  # once in place (a failed write leaves no file)
 
@@ -276,19 +329,18 @@ class SegmentBatch:
         self.wait()
         if not self.paths:
             return
-        # Concurrent fsyncs share the file system's journal commits (several times faster
-        # than one after the other for a hundred small files).
-        with ThreadPoolExecutor(max_workers=min(16, len(self.paths))) as pool:
-            list(pool.map(_fsync, self.paths))
-        folders: set[Path] = set()
+        folders: set[Path] = {self.root}
         for path in self.paths:
             folder = path.parent
             while folder != self.root and self.root in folder.parents:
                 folders.add(folder)
                 folder = folder.parent
-        for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
-            _fsync(folder)
-        _fsync(self.root)
+        # Concurrent fsyncs share the file system's journal commits (several times faster
+        # than one after the other for a hundred small files and their folders). Every one
+        # has returned before this does, so the order among them does not matter.
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            list(pool.map(_fsync, self.paths))
+            list(pool.map(_fsync, sorted(folders, key=lambda f: len(f.parts), reverse=True)))
 
     def discard(self) -> None:
         """Remove the files written so far (the import did not commit)."""
@@ -389,30 +441,55 @@ class TimeSeriesStore:
         TimeSeriesSegment
             The manifest row (pending in ``session``).
         """
-        table = encoded.table
-        if table.num_rows == 0:
-            raise ValidationFailed(
-                f"A time-series segment for {subject_ref!r} must have at least one row. "
-                "Got an empty table."
-            )
+        _require_rows(encoded, subject_ref)
+        location = self.locate(subject_ref=subject_ref, subject_type=subject_type, stage=stage)
+        batch.write(self.root / location.path, encoded.data)
+        return self.record(session, encoded, location, source=source, supersedes=supersedes)
+
+    def locate(
+        self, *, subject_ref: str, subject_type: SubjectType, stage: str | None
+    ) -> SegmentLocation:
+        """A new segment's identifier and file (relative to the store root)."""
         segment_id = str(uuid.uuid4())
-        relative = Path(
+        relative = PurePosixPath(
             subject_type.value, _safe(subject_ref), _safe(stage or "_"), f"{segment_id}.parquet"
         )
-        batch.write(self.root / relative, encoded.data)
-        t = table.column("t")
+        return SegmentLocation(segment_id, subject_ref, subject_type, stage, str(relative))
+
+    def record(
+        self,
+        session: Session,
+        encoded: EncodedSegment,
+        location: SegmentLocation,
+        *,
+        source: str,
+        supersedes: TimeSeriesSegment | None = None,
+    ) -> TimeSeriesSegment:
+        """Add the manifest row of a segment written at ``location`` to ``session``.
+
+        The file must be in a :class:`SegmentBatch` whose :meth:`~SegmentBatch.sync` runs
+        before ``session`` commits (:meth:`write_encoded` does both; an import that encodes
+        and writes a segment in one thread calls :meth:`locate`,
+        :meth:`SegmentBatch.write_here` and this).
+
+        Returns
+        -------
+        TimeSeriesSegment
+            The manifest row (pending in ``session``).
+        """
+        _require_rows(encoded, location.subject_ref)
         segment = TimeSeriesSegment(
-            segment_id=segment_id,
-            subject_type=subject_type,
-            subject_ref=subject_ref,
-            stage=stage,
+            segment_id=location.segment_id,
+            subject_type=location.subject_type,
+            subject_ref=location.subject_ref,
+            stage=location.stage,
             source=source,
-            variables=sorted(pc.unique(table.column("variable")).to_pylist()),
-            row_count=table.num_rows,
-            t_start_h=float(pc.min(t).as_py()),
-            t_end_h=float(pc.max(t).as_py()),
+            variables=encoded.variables,
+            row_count=encoded.table.num_rows,
+            t_start_h=encoded.t_start_h,
+            t_end_h=encoded.t_end_h,
             sha256=encoded.sha256,
-            path=relative.as_posix(),
+            path=location.path,
             supersedes_id=supersedes.id if supersedes is not None else None,
         )
         session.add(segment)
