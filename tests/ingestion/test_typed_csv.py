@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from saisei.errors import ValidationFailed
 from saisei.ingestion.reader import RawTable, _read_csv, read_file
 from saisei.ingestion.validate import ValidatedTable, validate_table
 
@@ -149,3 +150,25 @@ def test_rows_repeating_a_missing_time_are_named_as_duplicates() -> None:
         (2, "t", ""),
         (2, "lot, stage, variable, t", "L1, s, a, nan"),
     ]
+
+
+def test_the_text_is_read_from_the_file_as_it_was_even_once_removed(tmp_path: Path) -> None:
+    path = tmp_path / "timeseries.csv"
+    path.write_text(HEADER + "L1,s,a,-1.50,37,degC\n", encoding="utf-8")
+    (typed,) = read_file(path)
+    assert typed.typed == ("t", "value")
+    path.unlink()  # an operator moves the file away while the import runs
+    errors = validate_table(typed).errors
+    assert [(e.row, e.field, e.value) for e in errors] == [(1, "t", "-1.50")]
+
+
+def test_a_file_changed_in_place_during_the_import_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "timeseries.csv"
+    path.write_text(HEADER + "L1,s,a,-1.50,37,degC\n", encoding="utf-8")
+    (typed,) = read_file(path)
+    with path.open("a", encoding="utf-8") as handle:  # still being written by an exporter
+        handle.write("L1,s,a,2,38,degC\n")
+    with pytest.raises(ValidationFailed) as refused:
+        validate_table(typed)  # the typed column has a problem: the text is read again
+    assert refused.value.message == "timeseries.csv changed while it was being imported."
+    assert refused.value.errors[0].file == "timeseries.csv"

@@ -3,12 +3,14 @@ recognised by its hash, and durability before the manifest commits."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from saisei.errors import ValidationFailed
@@ -214,3 +216,43 @@ def test_rejected_rows_are_quarantined_as_written(lots: Store, tmp_path: Path) -
     )
     assert rejected[["_row", "lot", "t", "value"]].values.tolist() == [["2", "L9", "1e0", "NA"]]
     assert "names unknown batch 'L9'" in rejected["_reason"].iloc[0]
+
+
+@pytest.mark.parametrize("enabled_before", [True, False])
+def test_cycle_collector_is_paused_during_an_import_and_restored(
+    lots: Store, tmp_path: Path, enabled_before: bool
+) -> None:
+    during: list[bool] = []
+    (gc.enable if enabled_before else gc.disable)()
+    try:
+        import_path(
+            lots,
+            _write_series(tmp_path, ROWS),
+            actor="importer",
+            progress=lambda *_: during.append(gc.isenabled()),
+        )
+        assert during and not any(during)
+        assert gc.isenabled() is enabled_before
+    finally:
+        gc.enable()
+
+
+def test_segment_files_have_dictionaries_for_text_and_statistics_for_t_only(
+    lots: Store, tmp_path: Path
+) -> None:
+    import_path(lots, _write_series(tmp_path, ROWS), actor="importer")
+    for _, relative, _, _ in _segments(lots):
+        metadata = pq.ParquetFile(lots.timeseries.root / relative).metadata
+        chunks = metadata.row_group(0)
+        columns = {chunks.column(i).path_in_schema: chunks.column(i) for i in range(8)}
+        assert list(columns) == timeseries.SEGMENT_SCHEMA.names
+        # ADR 0005: text columns dictionary-encoded, numbers plain; min/max of t only.
+        assert {name for name, c in columns.items() if c.has_dictionary_page} == {
+            "subject",
+            "stage",
+            "variable",
+            "unit",
+            "quality",
+        }
+        assert {name for name, c in columns.items() if c.is_stats_set} == {"t"}
+        assert (columns["t"].statistics.min, columns["t"].statistics.max) == (0.0, 1.0)
