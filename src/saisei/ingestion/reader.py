@@ -139,9 +139,9 @@ class _OpenFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fd = os.open(path, os.O_RDONLY)
-        self._closer = weakref.finalize(self, os.close, self._fd)
-        self._status = os.fstat(self._fd)
+        self._handle = path.open("rb")
+        self._closer = weakref.finalize(self, self._handle.close)
+        self._status = os.fstat(self._handle.fileno())
 
     def is_at(self, path: Path) -> bool:
         """True if ``path`` still names this file, unchanged (checked after a read by path)."""
@@ -153,7 +153,7 @@ class _OpenFile:
 
     def read(self) -> bytes:
         """The whole file; refused if it was changed in place since it was opened."""
-        if not _same_file(os.fstat(self._fd), self._status):
+        if not _same_file(os.fstat(self._handle.fileno()), self._status):
             raise ValidationFailed(
                 f"{self.path.name} changed while it was being imported.",
                 [
@@ -164,11 +164,8 @@ class _OpenFile:
                     )
                 ],
             )
-        parts, offset = [], 0
-        while chunk := os.pread(self._fd, 1 << 24, offset):
-            parts.append(chunk)
-            offset += len(chunk)
-        return b"".join(parts)
+        self._handle.seek(0)
+        return self._handle.read()
 
     def close(self) -> None:
         self._closer()
