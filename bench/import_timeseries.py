@@ -114,6 +114,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for suffix, n in (("parquet", args.parquet_rows), ("csv", args.csv_rows)):
+            if n <= 0:  # --parquet-rows 0 (or --csv-rows 0) measures the other alone
+                continue
             result = run(make_rows(n), suffix, Path(tmp), args.repeat)
             print(
                 f"{suffix}: {result['rows']:,} rows  saisei {result['saisei_s']:.2f} s  "
