@@ -92,3 +92,66 @@ def test_acknowledgement_is_refused_per_role(
     else:
         assert response.status_code == 403, response.text
         assert "monitoring.acknowledge" in response.json()["error"]
+
+
+def test_several_alarms_are_acknowledged_together_all_or_none(
+    client: TestClient, auth: Auth, plant: Plant
+) -> None:
+    headers = auth("op.mori")
+    alarms = _alarms(client, headers, plant.lot)
+    assert len(alarms) >= 3, "the plant's lot has several alarms (tests/api/saisei_plant.py)"
+    first, second, third = (int(str(a["id"])) for a in alarms[:3])
+    url = "/api/v1/monitoring/alarms/acknowledge"
+
+    done = client.post(
+        url, json={"comment": "excursion: jacket valve", "alarms": [first, second]}, headers=headers
+    )
+    assert done.status_code == 200, done.text
+    items = done.json()["items"]
+    assert sorted(i["id"] for i in items) == sorted([first, second])
+    assert [i["t_h"] for i in items] == sorted(i["t_h"] for i in items), "by time in the batch"
+    assert all(i["acknowledged_by"] == "op.mori" for i in items)
+    for alarm in (first, second):
+        events = client.get(
+            f"/api/v1/audit?entity_type=monitoring_alarm&entity_id={alarm}", headers=headers
+        ).json()["items"]
+        assert [e["reason"] for e in events if e["tag"].endswith(":update")] == [
+            "excursion: jacket valve"
+        ]
+
+    # One of them already acknowledged: refused, naming it, and the third stays open.
+    mixed = client.post(url, json={"comment": "x", "alarms": [third, first]}, headers=headers)
+    assert mixed.status_code == 409
+    assert f"Alarm {first} was already acknowledged by op.mori" in mixed.json()["error"]
+    assert "Nothing was acknowledged" in mixed.json()["error"]
+    unknown = client.post(url, json={"comment": "x", "alarms": [third, 999999]}, headers=headers)
+    assert unknown.status_code == 404 and "999999" in unknown.json()["error"]
+    both = client.post(
+        url, json={"comment": "x", "alarms": [third], "lot": plant.lot}, headers=headers
+    )
+    assert both.status_code == 422 and "not both" in both.json()["error"]
+    neither = client.post(url, json={"comment": "x"}, headers=headers)
+    assert neither.status_code == 422
+    listed = {a["id"]: a["acknowledged"] for a in _alarms(client, headers, plant.lot)}
+    assert listed[third] is False and sum(listed.values()) == 2
+
+    # Every open alarm of the lot, then nothing is left to acknowledge.
+    rest = client.post(url, json={"comment": "batch reviewed", "lot": plant.lot}, headers=headers)
+    assert rest.status_code == 200, rest.text
+    assert len(rest.json()["items"]) == len(alarms) - 2
+    assert all(a["acknowledged"] for a in _alarms(client, headers, plant.lot))
+    again = client.post(url, json={"comment": "x", "lot": plant.lot}, headers=headers)
+    assert again.status_code == 404 and "no alarm waiting" in again.json()["error"]
+
+
+def test_acknowledging_alarms_together_is_refused_per_role(
+    client: TestClient, auth: Auth, plant: Plant
+) -> None:
+    refused = client.post(
+        "/api/v1/monitoring/alarms/acknowledge",
+        json={"comment": "seen", "lot": plant.lot},
+        headers=auth("view.abe"),
+    )
+    assert refused.status_code == 403 and "monitoring.acknowledge" in refused.json()["error"]
+    headers = auth("op.mori")
+    assert all(a["acknowledged"] is False for a in _alarms(client, headers, plant.lot))

@@ -27,6 +27,10 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An initialised home with the plant, and a potency result per reference lot."""
+    return _plant_home(tmp_path_factory)
+
+
+def _plant_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("monitor-cli")
     assert runner.invoke(app, ["--home", str(home), "init"]).exit_code == 0
     engine, root = plant_database(home)
@@ -121,3 +125,24 @@ def test_a_quality_model_is_built_and_a_running_lot_predicted(home: Path) -> Non
         home, "monitor", "predict", plant.lot, "--model", "msc-potency", "--actor", "view.abe"
     )
     assert viewer.exit_code == 1 and "may not run monitoring.score_lot" in viewer.output
+
+
+def test_alarms_are_acknowledged_together(tmp_path_factory: pytest.TempPathFactory) -> None:
+    home = _plant_home(tmp_path_factory)  # its own: this test acknowledges every alarm
+    lot = Plant().lot
+    alarms = _json(home, "monitor", "alarms", lot)
+    assert len(alarms) >= 3
+    first, second = str(alarms[0]["id"]), str(alarms[1]["id"])
+    both = _run(
+        home, "monitor", "acknowledge", first, second, "--comment", "valve", "--actor", "op.mori"
+    )
+    assert both.exit_code == 0, both.output
+    assert f"Alarm {first} of lot {lot}" in both.output
+    assert f"Alarm {second} of lot {lot}" in both.output
+    by_qa = ["--actor", "qa.sato"]
+    rest = _json(home, "monitor", "acknowledge", "--lot", lot, "--comment", "reviewed", *by_qa)
+    assert sorted(a["id"] for a in rest) == sorted(a["id"] for a in alarms[2:])
+    assert all(a["acknowledged_by"] == "qa.sato" for a in rest)
+    assert all(a["acknowledged"] for a in _json(home, "monitor", "alarms", lot))
+    nothing = _run(home, "monitor", "acknowledge", "--lot", lot, "--comment", "x", *by_qa)
+    assert nothing.exit_code == 1 and "no alarm waiting" in nothing.output

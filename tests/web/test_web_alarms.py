@@ -46,6 +46,25 @@ def test_an_alarm_is_acknowledged_from_the_batch_page(
     assert "op.mori: pH probe drift" in board and f'id="alarm-ack-{ids[0]}"' not in board
 
 
+def test_every_open_alarm_of_the_lot_is_acknowledged_from_the_batch_page(
+    sign_in: SignIn, plant: Plant, client: TestClient
+) -> None:
+    sign_in("op.mori")
+    page = client.get(f"/batches/{plant.lot}").text
+    ids = _open_alarms(page)
+    assert len(ids) > 1, "the form shows for two open alarms or more"
+    form = page.split('id="alarm-ack-all-form"')[1].split("</form>")[0]
+    assert f"Acknowledge all open alarms ({len(ids)})" in form
+    data = {"lot": plant.lot, "comment": "jacket valve stuck", "csrf": csrf_of(form)}
+    done = client.post("/monitoring/alarms/acknowledge-lot", data=data)
+    assert done.status_code == 303 and done.headers["location"] == f"/batches/{plant.lot}#alarms"
+    page = client.get(f"/batches/{plant.lot}").text
+    assert page.count("✓</span> op.mori: jacket valve stuck") == len(ids)
+    assert 'id="alarm-ack-form"' not in page and 'id="alarm-ack-all-form"' not in page
+    again = client.post("/monitoring/alarms/acknowledge-lot", data=data)
+    assert again.status_code == 404 and "no alarm waiting" in again.text
+
+
 def test_an_alarm_is_acknowledged_from_the_dashboard(sign_in: SignIn, client: TestClient) -> None:
     sign_in("qa.sato")
     board = client.get("/").text

@@ -17,7 +17,7 @@ from saisei.cli._common import (
     settings_from,
 )
 from saisei.cli.data import _actor
-from saisei.services.monitoring import acknowledge_alarm, build_model, list_models, score_lot
+from saisei.services.monitoring import acknowledge_alarms, build_model, list_models, score_lot
 from saisei.services.overview import list_alarms
 from saisei.services.quality_prediction import (
     QualityPrediction,
@@ -206,21 +206,31 @@ def alarms_command(
 @handle_errors
 def acknowledge_command(
     ctx: typer.Context,
-    alarm: int = typer.Argument(..., help="Alarm id (see 'saisei monitor alarms')."),
+    alarms: list[int] | None = typer.Argument(
+        None, help="Alarm ids (see 'saisei monitor alarms'); several are acknowledged together."
+    ),
+    lot: str | None = typer.Option(
+        None, "--lot", help="Acknowledge every alarm of this lot not yet acknowledged."
+    ),
     comment: str = typer.Option(..., "--comment", help="What was seen and what was done."),
     actor: str | None = ACTOR_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
-    """Acknowledge an alarm with a comment (stored and audited)."""
+    """Acknowledge alarms with a comment (stored and audited): the ALARMS given, or with
+    --lot all open alarms of a lot, all or none. --json prints the alarm (one id) or the list."""
     with open_store(settings_from(ctx)) as store:
-        done = acknowledge_alarm(store, alarm, actor=_actor(actor), comment=comment, source="cli")
+        done = acknowledge_alarms(
+            store, alarms or (), lot=lot, actor=_actor(actor), comment=comment, source="cli"
+        )
     if json_output:
-        print_json(done.to_dict())
+        one = alarms is not None and len(alarms) == 1 and lot is None
+        print_json(done[0].to_dict() if one else [a.to_dict() for a in done])
         return
-    typer.echo(
-        f"Alarm {done.id} of lot {done.lot} (t = {done.t_h:.2f} h) acknowledged by "
-        f"{done.acknowledged_by}."
-    )
+    for alarm in done:
+        typer.echo(
+            f"Alarm {alarm.id} of lot {alarm.lot} (t = {alarm.t_h:.2f} h) acknowledged by "
+            f"{alarm.acknowledged_by}."
+        )
 
 
 @quality_app.command("build")

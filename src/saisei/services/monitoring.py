@@ -389,29 +389,89 @@ def acknowledge_alarm(
     AuthenticationFailed, PermissionDenied
         Unless ``actor`` is an active user allowed ``monitoring.acknowledge_alarm``.
     """
+    return acknowledge_alarms(store, [alarm_id], actor=actor, comment=comment, source=source)[0]
+
+
+def acknowledge_alarms(
+    store: Store,
+    alarm_ids: Sequence[int] = (),
+    *,
+    lot: str | None = None,
+    actor: str,
+    comment: str,
+    source: str = "app",
+) -> list[AlarmView]:
+    """Acknowledge several alarms with one comment, all or none (one transaction).
+
+    An excursion raises an alarm at every scoring round while it lasts; whoever looked into
+    it acknowledges them together: the alarms ``alarm_ids``, or every alarm of ``lot`` not yet
+    acknowledged. Each is stored and audited as by :func:`acknowledge_alarm`.
+
+    Returns
+    -------
+    list of AlarmView
+        The acknowledged alarms, by time in the batch.
+
+    Raises
+    ------
+    ValidationFailed
+        If the comment is blank, or not exactly one of ``alarm_ids`` and ``lot`` is given.
+    NotFound
+        If some id names no alarm (all are named), or ``lot`` has no alarm to acknowledge.
+    Conflict
+        If some of the alarms are already acknowledged (all are named; none is changed).
+    AuthenticationFailed, PermissionDenied
+        Unless ``actor`` is an active user allowed ``monitoring.acknowledge_alarm``.
+    """
+    ids = list(dict.fromkeys(int(i) for i in alarm_ids))
     text = comment.strip() if isinstance(comment, str) else ""
+    what = f"alarm {ids[0]}" if len(ids) == 1 else f"alarms of lot {lot}" if lot else "alarms"
     with store.unit_of_work(
-        actor=actor, source=source, reason=text or f"alarm {alarm_id} acknowledged"
+        actor=actor, source=source, reason=text or f"{what} acknowledged"
     ) as uow:
         session = uow.session
         authorize(session, actor, "monitoring.acknowledge_alarm")
         if not text:
             raise ValidationFailed(
-                f"Acknowledging alarm {alarm_id} needs a comment (what was seen, what was "
-                "done). Got an empty comment."
+                f"Acknowledging {what} needs a comment (what was seen, what was done). "
+                "Got an empty comment."
             )
-        alarm = repo.get_alarm(session, alarm_id)
-        if alarm is None:
-            raise NotFound(
-                f"No monitoring alarm with id {alarm_id}. List them with "
-                "GET /api/v1/monitoring/alarms or on the batch page."
+        if bool(ids) == (lot is not None):
+            raise ValidationFailed(
+                "Name the alarms to acknowledge by their ids, or give a lot to acknowledge "
+                f"all its open alarms; not both, not neither. Got ids {ids} and lot {lot!r}."
             )
-        if alarm.acknowledged_at is not None:
+        if lot is not None:
+            alarms = repo.open_alarms_of_lot(session, lot)
+            if not alarms:
+                raise NotFound(
+                    f"Lot {lot!r} has no alarm waiting for acknowledgement. List them with "
+                    "'saisei monitor alarms LOT' or GET /api/v1/monitoring/alarms?lot=LOT."
+                )
+        else:
+            found = {a.id: a for a in repo.get_alarms(session, ids)}
+            missing = [i for i in ids if i not in found]
+            if missing:
+                raise NotFound(
+                    f"No monitoring alarm with id {', '.join(map(str, missing))}. List them "
+                    "with GET /api/v1/monitoring/alarms or on the batch page."
+                )
+            alarms = [found[i] for i in ids]
+        done = [a for a in alarms if a.acknowledged_at is not None]
+        if done:
             raise Conflict(
-                f"Alarm {alarm_id} was already acknowledged by {alarm.acknowledged_by} at "
-                f"{alarm.acknowledged_at.isoformat()}."
+                "; ".join(
+                    f"Alarm {a.id} was already acknowledged by {a.acknowledged_by} at "
+                    f"{a.acknowledged_at.isoformat()}"  # type: ignore[union-attr]
+                    for a in done
+                )
+                + (". Nothing was acknowledged." if len(alarms) > 1 else ".")
             )
-        alarm.acknowledged_by = actor
-        alarm.acknowledged_at = datetime.now(UTC)
-        alarm.acknowledgement_comment = text
-    return list_alarms(store, alarm_id=alarm_id)[0]
+        now = datetime.now(UTC)
+        for alarm in alarms:
+            alarm.acknowledged_by = actor
+            alarm.acknowledged_at = now
+            alarm.acknowledgement_comment = text
+        acknowledged = {a.id for a in alarms}
+    views = list_alarms(store, alarm_ids=sorted(acknowledged), limit=None)
+    return sorted(views, key=lambda v: (v.t_h, v.id))

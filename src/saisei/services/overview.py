@@ -3,6 +3,7 @@ monitoring alarms, shipments with their logger traces."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -204,12 +205,16 @@ def _alarm(row: tuple[Any, Any, str]) -> AlarmView:
 
 
 def list_alarms(
-    store: Store, *, lot: str | None = None, limit: int = 200, alarm_id: int | None = None
+    store: Store,
+    *,
+    lot: str | None = None,
+    limit: int | None = 200,
+    alarm_ids: Sequence[int] | None = None,
 ) -> list[AlarmView]:
-    """Stored monitoring alarms, newest first, optionally of one lot or the one alarm
-    ``alarm_id``."""
+    """Stored monitoring alarms, newest first, optionally of one lot or the alarms
+    ``alarm_ids`` (``limit`` None: all)."""
     with store.reader() as session:
-        rows = repo.alarm_rows(session, lot=lot, limit=limit, alarm_id=alarm_id)
+        rows = repo.alarm_rows(session, lot=lot, limit=limit, alarm_ids=alarm_ids)
         return [_alarm(r) for r in rows]
 
 

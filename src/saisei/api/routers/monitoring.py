@@ -7,7 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from saisei.api.deps import SOURCE, CurrentUser, PathId, StoreDep
-from saisei.api.schemas.operations import AcknowledgeIn, BuildModelIn, ScoreIn
+from saisei.api.schemas.operations import (
+    AcknowledgeAlarmsIn,
+    AcknowledgeIn,
+    BuildModelIn,
+    ScoreIn,
+)
 from saisei.services import monitoring, overview, quality_prediction
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"])
@@ -42,6 +47,23 @@ def list_alarms(
 ) -> dict[str, Any]:
     """Stored alarms, newest first, optionally of one lot, each with ``acknowledged``."""
     return {"items": [a.to_dict() for a in overview.list_alarms(store, lot=lot, limit=limit)]}
+
+
+@router.post("/alarms/acknowledge")
+def acknowledge_alarms(
+    body: AcknowledgeAlarmsIn, store: StoreDep, actor: CurrentUser
+) -> dict[str, Any]:
+    """Acknowledge several alarms with one comment, all or none: ``alarms`` (ids) or every
+    open alarm of ``lot``. Returns them, by time in the batch."""
+    done = monitoring.acknowledge_alarms(
+        store,
+        body.alarms,
+        lot=body.lot,
+        actor=actor.username,
+        comment=body.comment,
+        source=SOURCE,
+    )
+    return {"items": [a.to_dict() for a in done]}
 
 
 @router.post("/alarms/{alarm_id}/acknowledge")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
 
@@ -9,6 +11,17 @@ class AcknowledgeIn(BaseModel):
     """Acknowledgement of one transport excursion or monitoring alarm, with a comment."""
 
     comment: str = Field(min_length=1, max_length=4000)
+
+
+class AcknowledgeAlarmsIn(BaseModel):
+    """Acknowledgement of several monitoring alarms with one comment: those named by id, or
+    every open alarm of a lot (exactly one of the two)."""
+
+    comment: str = Field(min_length=1, max_length=4000)
+    alarms: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(
+        default_factory=list, max_length=10_000
+    )
+    lot: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class BuildModelIn(BaseModel):

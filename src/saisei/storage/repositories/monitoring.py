@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -17,9 +19,11 @@ from saisei.storage.models import (
 __all__ = [
     "find_model",
     "get_alarm",
+    "get_alarms",
     "lots_with_series",
     "models",
     "next_version",
+    "open_alarms_of_lot",
     "quality_results",
     "stored_alarms",
 ]
@@ -85,6 +89,25 @@ def stored_alarms(session: Session, model_id: int, batch_id: int) -> set[float]:
 def get_alarm(session: Session, alarm_id: int) -> MonitoringAlarm | None:
     """The stored alarm with id ``alarm_id``, if any."""
     return session.get(MonitoringAlarm, alarm_id)
+
+
+def get_alarms(session: Session, alarm_ids: Sequence[int]) -> list[MonitoringAlarm]:
+    """The stored alarms among ``alarm_ids`` (ids that name none are left out)."""
+    if not alarm_ids:
+        return []
+    query = select(MonitoringAlarm).where(MonitoringAlarm.id.in_(list(alarm_ids)))
+    return list(session.execute(query).scalars())
+
+
+def open_alarms_of_lot(session: Session, lot: str) -> list[MonitoringAlarm]:
+    """Alarms of lot ``lot`` not yet acknowledged, by time in the batch."""
+    query = (
+        select(MonitoringAlarm)
+        .join(Batch, Batch.id == MonitoringAlarm.batch_id)
+        .where(Batch.lot_number == lot, MonitoringAlarm.acknowledged_at.is_(None))
+        .order_by(MonitoringAlarm.t_h, MonitoringAlarm.id)
+    )
+    return list(session.execute(query).scalars())
 
 
 def quality_results(session: Session, lots: list[str], attribute: str) -> list[tuple[str, float]]:

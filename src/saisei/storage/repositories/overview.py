@@ -59,10 +59,10 @@ def alarm_rows(
     *,
     lot: str | None = None,
     limit: int | None = None,
-    alarm_id: int | None = None,
+    alarm_ids: Sequence[int] | None = None,
 ) -> list[tuple[MonitoringAlarm, MonitoringModel, str]]:
     """Stored monitoring alarms (newest first) with their model and lot number, optionally
-    of one lot or the one alarm ``alarm_id``."""
+    of one lot or the alarms ``alarm_ids``."""
     query = (
         select(MonitoringAlarm, MonitoringModel, Batch.lot_number)
         .join(MonitoringModel, MonitoringModel.id == MonitoringAlarm.model_id)
@@ -70,8 +70,8 @@ def alarm_rows(
     )
     if lot is not None:
         query = query.where(Batch.lot_number == lot)
-    if alarm_id is not None:
-        query = query.where(MonitoringAlarm.id == alarm_id)
+    if alarm_ids is not None:
+        query = query.where(MonitoringAlarm.id.in_(list(alarm_ids)))
     query = query.order_by(MonitoringAlarm.raised_at.desc(), MonitoringAlarm.id.desc())
     if limit is not None:
         query = query.limit(limit)

@@ -5,6 +5,7 @@ permissions are the services'."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import RedirectResponse, Response
@@ -120,3 +121,21 @@ def acknowledge_alarm(
     )
     target = "/#alarms" if back == "dashboard" else f"/batches/{done.lot}#alarms"
     return RedirectResponse(target, status_code=303)
+
+
+@router.post("/monitoring/alarms/acknowledge-lot")
+def acknowledge_lot_alarms(
+    page: Form_,
+    lot: Annotated[str, Form(min_length=1, max_length=64)],
+    comment: Annotated[str, Form()] = "",
+) -> Response:
+    """Acknowledge every open alarm of a lot with one comment; back to the batch page."""
+    assert page.user is not None  # signed_in guarantees it
+    monitoring.acknowledge_alarms(
+        page.request.app.state.store,
+        lot=lot,
+        actor=page.user.username,
+        comment=comment,
+        source=SOURCE,
+    )
+    return RedirectResponse(f"/batches/{quote(lot, safe='')}#alarms", status_code=303)
