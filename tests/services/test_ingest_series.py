@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from saisei.errors import ValidationFailed
+from saisei.services.batches import compact_series
 from saisei.services.ingest import import_path
 from saisei.storage import timeseries
 from saisei.storage.audit import audit_events
@@ -256,3 +257,51 @@ def test_segment_files_have_dictionaries_for_text_and_statistics_for_t_only(
         }
         assert {name for name, c in columns.items() if c.is_stats_set} == {"t"}
         assert (columns["t"].statistics.min, columns["t"].statistics.max) == (0.0, 1.0)
+
+
+def test_compacted_series_read_the_same_and_reimports_are_unchanged(
+    lots: Store, tmp_path: Path
+) -> None:
+    early = [r for r in ROWS if r[3] < 1.0]
+    late = [r for r in ROWS if r[3] == 1.0]
+    first = _write_series(tmp_path, early, name="first")
+    second = _write_series(tmp_path, late, name="second")
+    import_path(lots, first, actor="importer")
+    assert [t.inserted for t in import_path(lots, second, actor="importer").tables] == [8]
+    with lots.reader() as session:
+        before = lots.timeseries.read(session, lot=["L1", "L2"])
+    assert len(_segments(lots)) == 8, "each lot and stage: the first file, then the appended"
+
+    done = compact_series(lots, "L1", actor="ps.kimura", source="cli")
+    assert [(c.stage, c.replaced, c.rows) for c in done] == [("expansion", 2, 6), ("harvest", 2, 6)]
+    assert compact_series(lots, "L1", actor="ps.kimura") == [], "nothing left to merge"
+    with lots.reader() as session:
+        after = lots.timeseries.read(session, lot=["L1", "L2"])
+    pd.testing.assert_frame_equal(after, before)
+    assert len(_segments(lots)) == 6
+
+    # Each file again: its rows are inside a compacted segment, so nothing changes.
+    for path in (first, second):
+        report = import_path(lots, path, actor="importer")
+        assert [(t.inserted, t.corrected, t.unchanged) for t in report.tables] == [
+            (0, 0, len(early) if path == first else len(late))
+        ]
+    assert len(_segments(lots)) == 6
+
+    # A correction replaces a whole segment: the late rows alone would drop the early ones
+    # of the compacted segment from reads, so they are refused, naming the segment's span.
+    changed = [(*r[:4], r[4] + 1.0, r[5]) if r[0] == "L1" else r for r in late]
+    part = _write_series(tmp_path, changed, name="part")
+    with pytest.raises(ValidationFailed) as refused:
+        import_path(lots, part, actor="importer", reason="probe offset")
+    assert [e.row for e in refused.value.errors if e.field == "t"] == [1, 2, 3, 4]
+    assert "correct part of a stored segment (t 0-1 h" in refused.value.errors[0].message
+    whole = _write_series(tmp_path, [r for r in early if r[0] == "L1"] + changed, name="whole")
+    report = import_path(lots, whole, actor="importer", reason="probe offset")
+    assert [(t.corrected, t.unchanged) for t in report.tables] == [(12, 4)]  # L2: as stored
+    with lots.reader() as session:
+        corrected = lots.timeseries.read(session, lot="L1")
+    assert len(corrected) == 12, "the early rows are still read"
+    expected = before[before["lot"] == "L1"].reset_index(drop=True)
+    expected.loc[expected["t"] == 1.0, "value"] += 1.0
+    pd.testing.assert_frame_equal(corrected, expected)

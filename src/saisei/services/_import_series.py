@@ -68,6 +68,14 @@ class _Piece:
     rows: pa.Table
     positions: np.ndarray
 
+    def flag(
+        self, table: ValidatedTable, column: str, message: str, values: pd.Series | None = None
+    ) -> None:
+        """Mark every row of ``table`` this segment was made of bad with ``message``."""
+        mask = np.zeros(len(table.frame), dtype=bool)
+        mask[np.unique(self.positions)] = True
+        table.flag(mask, column, message, values)
+
 
 @dataclass(frozen=True)
 class _Long:
@@ -144,10 +152,8 @@ class SeriesImporter:
             encodings = pool.map(encode, [p for p in pieces if p.subject in known])
             for piece in pieces:
                 if piece.subject not in known:
-                    mask = np.zeros(len(table.frame), dtype=bool)
-                    mask[np.unique(piece.positions)] = True
-                    table.flag(
-                        mask,
+                    piece.flag(
+                        table,
                         long.subject,
                         f"names unknown {ref_kind} {piece.subject!r}; import it first",
                         table.frame[long.subject],
@@ -251,19 +257,32 @@ class SeriesImporter:
         return found
 
     def _unchanged(self, encoded: EncodedSegment, current: list[TimeSeriesSegment]) -> bool:
+        """True if the stored rows say what ``encoded`` says: the same bytes as a current
+        segment, or else the same rows as those stored for its variables over its time span
+        (also when a compacted segment holds them together with others)."""
         if any(s.sha256 == encoded.sha256 for s in current):
             return True  # same bytes: same rows, without reading the stored file
-        incoming: pd.DataFrame | None = None
-        for segment in current:
-            if segment.row_count != encoded.table.num_rows:
-                continue
-            if incoming is None:
-                incoming = _canonical(encoded.table.to_pandas())
-            self.batch.wait()  # the segment may be one this import is still writing
-            stored = pd.read_parquet(self.store.timeseries.root / segment.path)
-            if _canonical(stored).equals(incoming):
-                return True
-        return False
+        start, end = encoded.t_start_h, encoded.t_end_h
+        overlapping = [
+            s
+            for s in current
+            if s.t_start_h is not None
+            and s.t_end_h is not None
+            and s.t_start_h <= end
+            and start <= s.t_end_h
+        ]
+        if not overlapping:
+            return False
+        incoming = _canonical(encoded.table.to_pandas())
+        self.batch.wait()  # a segment may be one this import is still writing
+        stored = pd.concat(
+            [pd.read_parquet(self.store.timeseries.root / s.path) for s in overlapping],
+            ignore_index=True,
+        )
+        within = stored["variable"].isin(set(incoming["variable"])) & stored["t"].between(
+            start, end
+        )
+        return _canonical(stored[within]).equals(incoming)
 
     def _segment(
         self,
@@ -296,10 +315,8 @@ class SeriesImporter:
                 )
                 return
             if len(overlapping) > 1:
-                mask = np.zeros(len(table.frame), dtype=bool)
-                mask[np.unique(piece.positions)] = True
-                table.flag(
-                    mask,
+                piece.flag(
+                    table,
                     "t",
                     f"data for {where} overlap {len(overlapping)} stored "
                     "segments; a correction must replace exactly one segment (import "
@@ -307,6 +324,27 @@ class SeriesImporter:
                 )
                 return
             supersedes = overlapping[0]
+            missing = sorted(set(supersedes.variables) - set(encoded.variables))
+            partial = (
+                supersedes.t_start_h is not None
+                and supersedes.t_end_h is not None
+                and (
+                    encoded.t_start_h > supersedes.t_start_h or encoded.t_end_h < supersedes.t_end_h
+                )
+            )
+            if missing or partial:
+                # Superseding the whole segment with part of it would drop the rest from reads.
+                piece.flag(
+                    table,
+                    "t",
+                    f"data for {where} correct part of a stored segment (t "
+                    f"{supersedes.t_start_h:g}-{supersedes.t_end_h:g} h, variables "
+                    f"{', '.join(supersedes.variables)}) but hold only t {encoded.t_start_h:g}-"
+                    f"{encoded.t_end_h:g} h, variables {', '.join(encoded.variables)}; a "
+                    "correction replaces the whole segment: import the corrected series of the "
+                    "whole segment",
+                )
+                return
             report.corrected += n
         else:
             report.inserted += n

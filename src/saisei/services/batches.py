@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from saisei.domain.audit import jsonable
 from saisei.domain.enums import BatchStatus, ProductType
-from saisei.errors import ValidationFailed
+from saisei.errors import NotFound, ValidationFailed
 from saisei.storage.repositories import batches as repo
 from saisei.storage.store import Store
+from saisei.storage.timeseries import SegmentBatch
 
 __all__ = ["BatchDetail", "BatchSummary", "list_batches", "show_batch"]
 
@@ -166,3 +168,67 @@ def show_batch(store: Store, lot_number: str) -> BatchDetail:
             ),
             timeseries_segments=repo.segment_count(session, batch),
         )
+
+
+@dataclass(frozen=True)
+class Compaction:
+    """One stage of a lot whose stored segments were merged into one."""
+
+    lot: str
+    stage: str | None
+    replaced: int
+    rows: int
+    segment_id: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields."""
+        return asdict(self)
+
+
+def compact_series(
+    store: Store, lot: str, *, actor: str, stage: str | None = None, source: str = "app"
+) -> list[Compaction]:
+    """Merge the stored time-series segments of each stage of ``lot`` (or of ``stage``) into
+    one segment per stage, in one audited unit of work.
+
+    Live acquisition writes a segment per flush; after a long run, reading the lot opens
+    thousands of files. The merged segment holds exactly their rows and replaces them (they
+    stay as evidence; see :meth:`saisei.storage.timeseries.TimeSeriesStore.compact`). A
+    stage with a single segment is left as it is.
+
+    Returns
+    -------
+    list of Compaction
+        One per stage compacted (empty if there was nothing to merge).
+
+    Raises
+    ------
+    NotFound
+        If the lot is unknown, or has no time series (at ``stage``).
+    IntegrityViolation
+        If a segment's file is missing or changed (nothing is compacted).
+    """
+    batch = SegmentBatch(store.timeseries.root)
+    done: list[Compaction] = []
+    try:
+        with store.unit_of_work(
+            actor=actor, source=source, reason=f"compaction of the time series of lot {lot}"
+        ) as uow:
+            session = uow.session
+            repo.get_batch(session, lot)  # NotFound for an unknown lot
+            current = store.timeseries.segments(session, subject_ref=lot, stage=stage)
+            if not current:
+                where = f" at stage {stage!r}" if stage else ""
+                raise NotFound(f"No time series is stored for lot {lot!r}{where}.")
+            counts = Counter(segment.stage for segment in current)
+            for name in sorted(counts, key=lambda s: (s is None, s or "")):
+                merged = store.timeseries.compact(session, subject_ref=lot, stage=name, batch=batch)
+                if merged is not None:
+                    done.append(
+                        Compaction(lot, name, counts[name], merged.row_count, merged.segment_id)
+                    )
+            batch.sync()  # the merged files on disk before their manifest rows commit
+    except BaseException:
+        batch.discard()
+        raise
+    return done

@@ -41,8 +41,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from saisei.domain.enums import SubjectType
-from saisei.errors import FieldError, NotFound, ValidationFailed
-from saisei.storage.models import TimeSeriesSegment
+from saisei.errors import FieldError, IntegrityViolation, NotFound, ValidationFailed
+from saisei.storage.models import SegmentReplacement, TimeSeriesSegment
 
 __all__ = [
     "SEGMENT_SCHEMA",
@@ -515,9 +515,77 @@ class TimeSeriesStore:
         if not include_superseded:
             newer = aliased(TimeSeriesSegment)
             query = query.where(
-                ~select(newer.id).where(newer.supersedes_id == TimeSeriesSegment.id).exists()
+                ~select(newer.id).where(newer.supersedes_id == TimeSeriesSegment.id).exists(),
+                ~select(SegmentReplacement.id)
+                .where(SegmentReplacement.replaced_id == TimeSeriesSegment.id)
+                .exists(),
             )
         return list(session.execute(query.order_by(TimeSeriesSegment.id)).scalars())
+
+    def compact(
+        self,
+        session: Session,
+        *,
+        subject_ref: str,
+        subject_type: SubjectType = SubjectType.BATCH,
+        stage: str | None = None,
+        batch: SegmentBatch,
+    ) -> TimeSeriesSegment | None:
+        """Merge the current segments of one subject and stage into one segment.
+
+        Live acquisition writes a segment per flush (hundreds of thousands in a long run);
+        reading them is then dominated by opening files. The new segment holds exactly the
+        rows of the current ones (reads return the same rows), sorted by variable and time;
+        it replaces each of them (:class:`~saisei.storage.models.SegmentReplacement`), and
+        they stay, files and manifest rows, as evidence. The new file is written by ``batch``,
+        whose :meth:`~SegmentBatch.sync` the caller runs before ``session`` commits (and
+        :meth:`~SegmentBatch.discard` if it does not).
+
+        Returns
+        -------
+        TimeSeriesSegment or None
+            The new segment's manifest row; None when there were fewer than two segments.
+
+        Raises
+        ------
+        IntegrityViolation
+            If a segment's file is missing or no longer matches its SHA-256 (nothing is
+            compacted: a damaged file must not be copied into a trusted one).
+        """
+        current = self.segments(
+            session, subject_ref=subject_ref, subject_type=subject_type, stage=stage
+        )
+        current = [s for s in current if s.stage == stage]
+        if len(current) < 2:
+            return None
+        tables = []
+        for segment in current:
+            path = self.root / segment.path
+            data = path.read_bytes() if path.is_file() else None
+            if data is None or hashlib.sha256(data).hexdigest() != segment.sha256:
+                problem = "is missing" if data is None else "no longer matches its SHA-256"
+                raise IntegrityViolation(
+                    f"Segment {segment.segment_id} ({segment.path}) {problem}; the series of "
+                    f"{subject_ref} was not compacted. Run 'saisei audit verify'."
+                )
+            tables.append(pq.read_table(pa.BufferReader(data)).cast(SEGMENT_SCHEMA))
+        merged = pa.concat_tables(tables)
+        order = pc.sort_indices(merged, sort_keys=[("variable", "ascending"), ("t", "ascending")])
+        compacted = self.write_encoded(
+            session,
+            encode_segment(merged.take(order)),
+            subject_ref=subject_ref,
+            subject_type=subject_type,
+            stage=stage,
+            source="compaction",
+            batch=batch,
+        )
+        session.flush()  # the new segment's id
+        session.add_all(
+            SegmentReplacement(segment_id=compacted.id, replaced_id=segment.id)
+            for segment in current
+        )
+        return compacted
 
     def read(
         self,

@@ -32,6 +32,7 @@ from saisei.storage.models.quality import AuditReview, UserSession
 from saisei.storage.models.records import (
     AuditChainHead,
     AuditEvent,
+    SegmentReplacement,
     Signature,
     TimeSeriesSegment,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "QCResult",
     "QualityAttribute",
     "Role",
+    "SegmentReplacement",
     "Shipment",
     "Signature",
     "Specification",

@@ -31,6 +31,20 @@ class TimeSeriesSegment(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class SegmentReplacement(IdMixin, Base):
+    """A segment made by compacting others replaces each of them (one row per replaced one).
+
+    A correction supersedes exactly one segment (``TimeSeriesSegment.supersedes_id``); a
+    compacted segment holds the rows of many, so it names them here. Replaced segments stay
+    as they are (files and manifest rows), as evidence; reads skip them.
+    """
+
+    __tablename__ = "timeseries_segment_replacements"
+
+    segment_id: Mapped[int] = mapped_column(ForeignKey("timeseries_segments.id"), index=True)
+    replaced_id: Mapped[int] = mapped_column(ForeignKey("timeseries_segments.id"), unique=True)
+
+
 class Signature(IdMixin, Base):
     """An electronic signature bound to a hash of the signed content (21 CFR 11.50/11.70)."""
 
