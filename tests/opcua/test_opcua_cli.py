@@ -138,6 +138,7 @@ def test_serve_equipment_and_acquire_from_the_command_line(
                 "0.5",
                 "--duration-s",
                 "3",
+                "--compact",
                 "--json",
             ],
         )
@@ -150,3 +151,8 @@ def test_serve_equipment_and_acquire_from_the_command_line(
     assert report["lot"] == "CLI-LIVE"
     assert report["values"] > 0 and report["per_variable"]["expansion/pH"] > 0
     assert report["segments"] >= 1
+    # --compact: the run's segments merged into one for the stage when it ended.
+    assert report["compacted"] == (report["segments"] if report["segments"] > 1 else 0)
+    with home.reader() as session:
+        current = home.timeseries.segments(session, subject_ref="CLI-LIVE")
+        assert [(s.stage, s.row_count) for s in current] == [("expansion", report["values"])]

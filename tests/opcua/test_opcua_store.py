@@ -11,6 +11,7 @@ from sqlalchemy import select
 from saisei.errors import NotFound
 from saisei.ingestion.opcua import ConnectionEvent, Reading, parse_mapping
 from saisei.services.acquisition import _Recorder, resume_point
+from saisei.services.batches import compact_series
 from saisei.storage.models import AuditEvent
 from saisei.storage.store import Store
 
@@ -88,6 +89,13 @@ def test_each_flush_is_one_audited_segment_per_stage_and_restart_resumes(store: 
         )
     assert tags.count("opcua:time_series_segment:create") == 3
     assert "opcua:acquisition:connected" in tags
+
+    # Compacted (one segment per stage): the same rows, qualities and timestamps are read,
+    # and a restart resumes from the same point.
+    merged = compact_series(store, "LIVE-S1", actor="op.sato")
+    assert [(m.stage, m.replaced) for m in merged] == [("expansion", 2)]  # freeze: one only
+    assert stored(store, "LIVE-S1").equals(data)
+    assert resume_point(store, "LIVE-S1", MAPPING) == resumed
 
 
 def test_an_unknown_lot_or_model_is_refused(store: Store) -> None:

@@ -75,6 +75,12 @@ def acquire_command(
     connect_timeout_s: float = typer.Option(
         30.0, "--connect-timeout-s", help="Give up if the server cannot be reached at start."
     ),
+    compact: bool = typer.Option(
+        False,
+        "--compact",
+        help="When the run ends (duration reached or Ctrl-C), merge the lot's segments into "
+        "one per stage (as 'saisei batches compact').",
+    ),
     actor: str | None = typer.Option(None, "--actor", help="User id for the audit trail."),
     verbose: bool = typer.Option(False, "--verbose", help="Log connection events on stderr."),
     json_output: bool = JSON_OPTION,
@@ -115,6 +121,7 @@ def acquire_command(
             open_deviation=open_deviation,
             password=password,
             connect_timeout_s=connect_timeout_s,
+            compact=compact,
         )
     if json_output:
         print_json(result.to_dict())

@@ -29,6 +29,7 @@ from saisei.errors import NotFound, SaiseiError
 from saisei.ingestion.opcua import ConnectionEvent, Mapping, OpcUaAcquirer, Reading
 from saisei.quality.deviations import record_deviation
 from saisei.services._lot_lock import LotLock
+from saisei.services.batches import compact_series
 from saisei.services.monitoring import score_lot
 from saisei.services.notify import AlarmNotice, Notifier
 from saisei.services.quality_prediction import QualityPrediction, predict_quality
@@ -77,6 +78,8 @@ class AcquisitionResult:
     alarms: tuple[AlarmNotice, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
     prediction: QualityPrediction | None = None
+    #: Segments merged into one per stage when the run ended (``compact``).
+    compacted: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dictionary for JSON output."""
@@ -300,6 +303,7 @@ async def acquire_async(
     reconnect_max_s: float = 30.0,
     on_flush: Callable[[int], None] | None = None,
     quality_model: str | None = None,
+    compact: bool = False,
 ) -> AcquisitionResult:
     """Acquire ``lot`` from ``endpoint`` until ``stop`` is set or ``duration_s`` passes.
 
@@ -319,6 +323,9 @@ async def acquire_async(
     quality_model : str, optional
         Quality model (:mod:`saisei.services.quality_prediction`) whose prediction of the
         end-of-batch quality is updated (and audited) after every flush.
+    compact : bool
+        When the run ends without failing, merge the lot's segments into one per stage
+        (:func:`saisei.services.batches.compact_series`), still holding the lot's lock.
 
     Raises
     ------
@@ -391,10 +398,19 @@ async def acquire_async(
         )
 
         outcome = "completed"
+        compacted = 0
         try:
             stats = await acquirer.run(stop=stop, duration_s=duration_s)
             if scoring["task"] is not None:
                 await scoring["task"]
+            if compact:
+                try:
+                    merged = await asyncio.to_thread(
+                        compact_series, store, lot, actor=actor, source=SOURCE
+                    )
+                    compacted = sum(m.replaced for m in merged)
+                except SaiseiError as exc:  # the values are stored; say why they stay apart
+                    recorder._note(f"compaction failed: {exc}")
         except asyncio.CancelledError:
             outcome = "cancelled (values not yet flushed are read again from history on restart)"
             if scoring["task"] is not None:
@@ -413,6 +429,7 @@ async def acquire_async(
                     "backfilled": acquirer.stats.backfilled,
                     "losses": acquirer.stats.losses,
                     "alarms": len(recorder.alarms),
+                    "compacted": compacted,
                 },
             )
         return AcquisitionResult(
@@ -434,6 +451,7 @@ async def acquire_async(
             alarms=tuple(recorder.alarms),
             notes=tuple(recorder.notes),
             prediction=recorder.prediction,
+            compacted=compacted,
         )
 
 
