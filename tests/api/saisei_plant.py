@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from saisei.app import create_app
 from saisei.config import Settings
@@ -41,6 +41,7 @@ from saisei.storage.models import (
     Donor,
     Party,
     ProcessDefinition,
+    QCResult,
     QualityAttribute,
     Shipment,
     Specification,
@@ -281,3 +282,19 @@ def rolled_back(engine: Engine, root: Path) -> Iterator[Store]:
     finally:
         outer.rollback()
         connection.close()
+
+
+def add_results(
+    store: Store, lots: tuple[str, ...], attribute: str, first: float, step: float
+) -> None:
+    """A valid QC result of ``attribute`` per lot: ``first``, ``first + step``, ... in order."""
+    with store.unit_of_work(actor="setup", source="test", reason=f"{attribute} results") as uow:
+        ids = dict(
+            uow.session.execute(
+                select(Batch.lot_number, Batch.id).where(Batch.lot_number.in_(lots))
+            ).all()
+        )
+        uow.session.add_all(
+            QCResult(batch_id=ids[lot], attribute=attribute, value=first + step * i)
+            for i, lot in enumerate(lots)
+        )

@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
-from saisei_plant import Plant
-from sqlalchemy import select
+from saisei_plant import Plant, add_results
 
 from saisei.services.quality_prediction import build_quality_model, predict_quality
-from saisei.storage.models import Batch, QCResult
 from saisei.storage.store import Store
 
 
@@ -19,16 +17,7 @@ def test_the_latest_prediction_per_model_is_listed_for_a_lot(
     plant: Plant,
     plant_store: Store,
 ) -> None:
-    with plant_store.unit_of_work(actor="setup", source="test") as uow:
-        ids = dict(
-            uow.session.execute(
-                select(Batch.lot_number, Batch.id).where(Batch.lot_number.in_(plant.reference_lots))
-            ).all()
-        )
-        uow.session.add_all(
-            QCResult(batch_id=ids[lot], attribute="potency", value=50.0 + 3.0 * i)
-            for i, lot in enumerate(plant.reference_lots)
-        )
+    add_results(plant_store, plant.reference_lots, "potency", 50.0, 3.0)
     build_quality_model(
         plant_store,
         name="msc-potency",

@@ -10,15 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "api"))
 
-from saisei_plant import Plant, plant_database
+from saisei_plant import Plant, add_results, plant_database
 
 from saisei.cli import app
-from saisei.storage.models import Batch, QCResult
 from saisei.storage.store import Store
 
 runner = CliRunner()
@@ -36,16 +34,7 @@ def _plant_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     engine, root = plant_database(home)
     plant = Plant()
     store = Store(engine, root)
-    with store.unit_of_work(actor="setup", source="test", reason="potency results") as uow:
-        ids = dict(
-            uow.session.execute(
-                select(Batch.lot_number, Batch.id).where(Batch.lot_number.in_(plant.reference_lots))
-            ).all()
-        )
-        uow.session.add_all(
-            QCResult(batch_id=ids[lot], attribute="potency", value=50.0 + 3.0 * i)
-            for i, lot in enumerate(plant.reference_lots)
-        )
+    add_results(store, plant.reference_lots, "potency", 50.0, 3.0)
     engine.dispose()
     return home
 

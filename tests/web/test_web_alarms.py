@@ -7,12 +7,10 @@ import re
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
-from saisei_plant import Plant
-from sqlalchemy import select
+from saisei_plant import Plant, add_results
 from web_helpers import csrf_of
 
 from saisei.services.quality_prediction import build_quality_model, predict_quality
-from saisei.storage.models import Batch, QCResult
 from saisei.storage.store import Store
 
 SignIn = Callable[[str], TestClient]
@@ -99,16 +97,7 @@ def test_the_batch_page_shows_the_latest_prediction(
 ) -> None:
     sign_in("qa.sato")
     assert "No prediction yet." in client.get(f"/batches/{plant.lot}").text
-    with web_store.unit_of_work(actor="setup", source="test") as uow:
-        ids = dict(
-            uow.session.execute(
-                select(Batch.lot_number, Batch.id).where(Batch.lot_number.in_(plant.reference_lots))
-            ).all()
-        )
-        uow.session.add_all(
-            QCResult(batch_id=ids[lot], attribute="potency", value=50.0 + 3.0 * i)
-            for i, lot in enumerate(plant.reference_lots)
-        )
+    add_results(web_store, plant.reference_lots, "potency", 50.0, 3.0)
     build_quality_model(
         web_store,
         name="msc-potency",
@@ -128,3 +117,34 @@ def test_the_batch_page_shows_the_latest_prediction(
     assert "msc-potency v1" in panel and f"{done.data_until_h:.2f}" in panel
     japanese = client.get(f"/batches/{plant.lot}", headers={"Accept-Language": "ja"}).text
     assert "バッチ終了時の品質予測" in japanese
+
+
+def test_models_page_lists_models_and_builds_a_quality_model(
+    sign_in: SignIn, plant: Plant, client: TestClient, web_store: Store
+) -> None:
+    sign_in("ps.kimura")
+    page = client.get("/models").text
+    assert 'id="model-msc-expansion-1"' in page, "the plant's monitoring model"
+    assert "monitoring (batch evolution)" in page
+    add_results(web_store, plant.reference_lots, "vcd_release", 2.0, 0.1)
+    form = page.split('id="build-quality-model-form"')[1]
+    data = {
+        "name": "msc-vcd",
+        "product": "MSC",
+        "stage": plant.stage,
+        "attribute": "vcd_release",
+        "components": "1",
+        "csrf": csrf_of(form),
+    }
+    built = client.post("/models/quality", data=data)
+    assert built.status_code == 303 and built.headers["location"] == "/models#model-msc-vcd-1"
+    page = client.get("/models").text
+    row = page.split('id="model-msc-vcd-1"')[1].split("</tr>")[0]
+    assert "quality (batch level)" in row and f"<td>{len(plant.reference_lots)}</td>" in row
+    japanese = client.get("/models", headers={"Accept-Language": "ja"}).text
+    assert "品質モデルの構築" in japanese
+
+    sign_in("op.mori")  # an operator may not build models
+    form = client.get("/models").text.split('id="build-quality-model-form"')[1]
+    refused = client.post("/models/quality", data={**data, "csrf": csrf_of(form)})
+    assert refused.status_code == 403 and "monitoring.build" in refused.text

@@ -1,4 +1,5 @@
-"""Drivers of a quality attribute, design spaces, comparability studies (read-only pages)."""
+"""Drivers of a quality attribute, design spaces, comparability studies, stored models
+(read-only pages)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from fastapi.responses import Response
 from saisei.domain.enums import ProductType
 from saisei.reports import analysis_figures
 from saisei.reports.figures import comparability_figures
-from saisei.services import comparability, design_space, design_space_map, drivers, processes
+from saisei.services import (
+    comparability,
+    design_space,
+    design_space_map,
+    drivers,
+    monitoring,
+    processes,
+)
 from saisei.web.context import SignedIn
 from saisei.web.render import figure_json, render
 
@@ -135,4 +143,18 @@ def comparability_study(
         ]
     return render(
         page, "comparability_study.html", study=study.to_dict(), result=result, figures=drawn
+    )
+
+
+@router.get("/models")
+def models_page(page: SignedIn) -> Response:
+    """Stored monitoring and quality models, and a form to build a quality model (JSON twin:
+    GET /api/v1/monitoring/models)."""
+    store = page.request.app.state.store
+    return render(
+        page,
+        "models.html",
+        models=monitoring.list_models(store),
+        products=_PRODUCTS,
+        attributes=_attributes(page, None),
     )

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from saisei.quality import disposition, review
 from saisei.quality.esign import Credentials
-from saisei.services import monitoring, shipments
+from saisei.services import monitoring, quality_prediction, shipments
 from saisei.web.context import SOURCE, Page, check_csrf, signed_in
 
 router = APIRouter()
@@ -139,3 +139,28 @@ def acknowledge_lot_alarms(
         source=SOURCE,
     )
     return RedirectResponse(f"/batches/{quote(lot, safe='')}#alarms", status_code=303)
+
+
+@router.post("/models/quality")
+def build_quality_model(
+    page: Form_,
+    name: Annotated[str, Form(min_length=1, max_length=100)],
+    product: Annotated[str, Form(min_length=1, max_length=32)],
+    stage: Annotated[str, Form(min_length=1, max_length=64)],
+    attribute: Annotated[str, Form(min_length=1, max_length=64)],
+    components: Annotated[int | None, Form(ge=1, le=20)] = None,
+) -> Response:
+    """Fit a quality model (batch-level PLS of a QC attribute on the reference lots' series)
+    and store it as a new version; back to the models page at it."""
+    assert page.user is not None  # signed_in guarantees it
+    built = quality_prediction.build_quality_model(
+        page.request.app.state.store,
+        name=name.strip(),
+        product=product,
+        stage=stage.strip(),
+        attribute=attribute.strip(),
+        actor=page.user.username,
+        n_components=components,
+    )
+    anchor = quote(f"model-{built.name}-{built.version}", safe="")
+    return RedirectResponse(f"/models#{anchor}", status_code=303)
